@@ -1,0 +1,28 @@
+/**
+ * `pipeops-agent plan -f <file-or-dir> [-f …]`: prints what the agent would send for a set of
+ * manifests, without a cluster or a controller.
+ */
+import { Command, Options } from "@effect/cli"
+import { Console, Effect, Either } from "effect"
+import { InvalidSetting } from "../domain/Settings.js"
+import { readManifests } from "../plan/Manifests.js"
+import { makePlan, sortObjects } from "../plan/Plan.js"
+import { clusterUuidOption, overrideOptions, selectionOptions } from "./RoutingOptions.js"
+
+const files = Options.text("filename").pipe(
+  Options.withAlias("f"),
+  Options.atLeast(1),
+  Options.withDescription("a manifest file or directory (YAML or JSON; repeatable)"))
+
+/** The `plan` subcommand: JSON on stdout, warnings on stderr. */
+export const planCommand = Command.make(
+  "plan",
+  { files, selection: selectionOptions, overrides: overrideOptions, clusterUuid: clusterUuidOption },
+  (options) => Effect.gen(function* () {
+    const sorted = sortObjects(yield* readManifests(options.files))
+    yield* Effect.forEach(sorted.warnings, (warning) => Console.error(`warning: ${warning}`))
+    const plan = makePlan(sorted, options)
+    if (Either.isLeft(plan)) return yield* new InvalidSetting({ setting: "--routing-mode", reason: plan.left.message })
+    yield* Console.log(JSON.stringify(plan.right, null, 2))
+  })
+).pipe(Command.withDescription("print the routes the agent would register for a set of manifests"))

@@ -1,0 +1,76 @@
+/**
+ * The controller's REST wire format (DESIGN §2): exact snake_case JSON, every field always
+ * present. Constructors are camelCase; encoding produces the wire keys in declaration order.
+ */
+import { Schema } from "effect"
+import { PathType, RoutingMode } from "../domain/Route.js"
+
+/** A field whose JSON key is `key`. */
+const snake = <S extends Schema.Schema.Any>(schema: S, key: string) =>
+  schema.pipe(Schema.propertySignature, Schema.fromKey(key))
+
+const Annotations = Schema.Record({ key: Schema.String, value: Schema.String })
+const Port = Schema.Int.pipe(Schema.between(1, 65535))
+
+/** `POST /api/v1/gateway/routes/register`: an idempotent upsert keyed by (hostname, path). */
+export class RegisterRouteRequest extends Schema.Class<RegisterRouteRequest>("RegisterRouteRequest")({
+  hostname: Schema.String,
+  clusterUuid: snake(Schema.String, "cluster_uuid"),
+  namespace: Schema.String,
+  serviceName: snake(Schema.String, "service_name"),
+  servicePort: snake(Port, "service_port"),
+  ingressName: snake(Schema.String, "ingress_name"),
+  path: Schema.String,
+  pathType: snake(PathType, "path_type"),
+  tls: Schema.Boolean,
+  annotations: Annotations,
+  /** `""` in tunnel mode. */
+  publicEndpoint: snake(Schema.String, "public_endpoint"),
+  routingMode: snake(RoutingMode, "routing_mode")
+}) {}
+
+/** One path of a sync rule. */
+export class SyncPath extends Schema.Class<SyncPath>("SyncPath")({
+  path: Schema.String,
+  pathType: snake(PathType, "path_type"),
+  serviceName: snake(Schema.String, "service_name"),
+  servicePort: snake(Port, "service_port")
+}) {}
+
+/** One host of a synced Ingress with its paths. */
+export class SyncRule extends Schema.Class<SyncRule>("SyncRule")({
+  host: Schema.String,
+  tls: Schema.Boolean,
+  paths: Schema.Array(SyncPath)
+}) {}
+
+/** One Ingress of a sync. */
+export class SyncIngress extends Schema.Class<SyncIngress>("SyncIngress")({
+  namespace: Schema.String,
+  ingressName: snake(Schema.String, "ingress_name"),
+  annotations: Annotations,
+  rules: Schema.Array(SyncRule)
+}) {}
+
+/**
+ * `POST /api/v1/gateway/routes/sync`: authoritative; the cluster's route set becomes exactly
+ * this, and it is sent even when `ingresses` is empty.
+ */
+export class SyncIngressesRequest extends Schema.Class<SyncIngressesRequest>("SyncIngressesRequest")({
+  clusterUuid: snake(Schema.String, "cluster_uuid"),
+  publicEndpoint: snake(Schema.String, "public_endpoint"),
+  routingMode: snake(RoutingMode, "routing_mode"),
+  ingresses: Schema.Array(SyncIngress)
+}) {}
+
+/** A 2xx sync response may list hostnames owned by another cluster: refused, the rest stored. */
+export const SyncIngressesResponse = Schema.Struct({
+  conflicts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
+})
+export type SyncIngressesResponse = typeof SyncIngressesResponse.Type
+
+/** `POST /api/v1/gateway/routes/unregister`: removes every route of the hostname; idempotent. */
+export class UnregisterRouteRequest extends Schema.Class<UnregisterRouteRequest>("UnregisterRouteRequest")({
+  hostname: Schema.String,
+  clusterUuid: snake(Schema.String, "cluster_uuid")
+}) {}

@@ -1,0 +1,33 @@
+/**
+ * Load balancer addresses: which are private (unreachable from the controller) and which public.
+ */
+import ipaddr from "ipaddr.js"
+
+// ipaddr.js range names that mean "not reachable from the internet" (DESIGN §3.2). Its `reserved`
+// range holds the documentation prefixes, which count as public here.
+const privateRanges: ReadonlySet<string> = new Set([
+  "loopback", "unspecified", "linkLocal", "private", "carrierGradeNat", "uniqueLocal"
+])
+
+/** Whether `address` is an IPv4 address in dotted-quad form or any IPv6 address. */
+export const isIpAddress = (address: string): boolean =>
+  ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address)
+
+/**
+ * Whether an IP address is private: loopback, unspecified, link-local, RFC 1918, CGNAT
+ * (100.64/10), IPv6 ULA (fc00::/7) or link-local (fe80::/10), or an IPv4-mapped form of these.
+ * Only meaningful for strings that satisfy `isIpAddress`.
+ */
+export const isPrivateIp = (address: string): boolean => privateRanges.has(ipaddr.process(address).range())
+
+const privateSuffixes = [".local", ".internal", ".localdomain", ".cluster.local"]
+
+/** Whether a load balancer hostname is private: it ends in one of the cluster-internal suffixes. */
+export const isPrivateHostname = (hostname: string): boolean => {
+  const name = hostname.toLowerCase().replace(/\.$/, "")
+  return privateSuffixes.some((suffix) => name.endsWith(suffix))
+}
+
+/** `address:port`, with an IPv6 address in brackets. */
+export const formatEndpoint = (address: string, port: number): string =>
+  ipaddr.IPv6.isValid(address) ? `[${address}]:${port}` : `${address}:${port}`

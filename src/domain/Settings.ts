@@ -1,0 +1,47 @@
+/**
+ * Validation of the operator's settings that shape routing. Each parser returns `Left` with a
+ * reason; the caller names the setting (flag, environment variable or file key).
+ */
+import { Data, Either } from "effect"
+import { isIpAddress } from "./Addresses.js"
+import { isValidHost } from "./Hostname.js"
+import type { RoutingMode } from "./Route.js"
+
+/** A setting has a value that cannot be used; `setting` is the name the operator wrote. */
+export class InvalidSetting extends Data.TaggedError("InvalidSetting")<{
+  readonly setting: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid ${this.setting}: ${this.reason}`
+  }
+}
+
+// A DNS-1123 label, as namespaces and Service names are: https://regex101.com/r/5nAJ1m/1
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+/** `namespace/name` of a Service. */
+export const parseServiceRef = (value: string): Either.Either<string, string> => {
+  const parts = value.split("/")
+  return parts.length === 2 && parts.every((p) => p.length <= 63 && dnsLabel.test(p))
+    ? Either.right(value)
+    : Either.left(`expected namespace/name, got "${value}"`)
+}
+
+/** `direct` or `tunnel`. */
+export const parseRoutingMode = (value: string): Either.Either<RoutingMode, string> =>
+  value === "direct" || value === "tunnel" ? Either.right(value) : Either.left(`expected direct or tunnel, got "${value}"`)
+
+// host:port, with an IPv6 host in brackets: https://regex101.com/r/0xXr4k/1
+const endpointPattern = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/
+
+/** `address:port` as the controller expects it: an IPv4 address or DNS name, or `[IPv6]`, and a port. */
+export const parseEndpoint = (value: string): Either.Either<string, string> => {
+  const match = endpointPattern.exec(value)
+  const port = Number(match?.[3])
+  const host = match?.[1] ?? match?.[2] ?? ""
+  const hostOk = match?.[1] !== undefined ? isIpAddress(host) : isIpAddress(host) || (!host.includes("*") && isValidHost(host.toLowerCase()))
+  return match !== null && hostOk && port >= 1 && port <= 65535
+    ? Either.right(value)
+    : Either.left(`expected address:port (IPv6 in brackets), got "${value}"`)
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `pipeops-agent` program: `plan` (offline), and later `run` and `controller`.
+ * The only place effects are run.
+ */
+import { Command, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Console, Effect, Exit } from "effect"
+import { planCommand } from "./cli/PlanCommand.js"
+
+/** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
+const usageError = 2
+
+const command = Command.make("pipeops-agent").pipe(
+  Command.withDescription("keeps the PipeOps gateway's route registry in step with a cluster's Ingresses"),
+  Command.withSubcommands([planCommand])
+)
+
+const cli = Command.run(command, { name: "pipeops-agent", version: "0.1.0" })
+
+const program = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.as(0),
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(usageError)),
+  Effect.catchTags({
+    ManifestError: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
+    InvalidSetting: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError))
+  }),
+  Effect.provide(NodeContext.layer)
+)
+
+// The program's value is its exit code; a failure that escapes it (a defect) exits 1.
+const exitCode = <E, A>(exit: Exit.Exit<E, A>): number =>
+  Exit.match(exit, {
+    onSuccess: (code) => (typeof code === "number" ? code : 0),
+    onFailure: (cause) => (Cause.isInterruptedOnly(cause) ? 0 : 1)
+  })
+
+NodeRuntime.runMain(program, { teardown: (exit, onExit) => onExit(exitCode(exit)) })
