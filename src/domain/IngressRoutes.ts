@@ -53,7 +53,21 @@ const pathProblem = (path: string, pathType: PathType): string | undefined => {
 type Backend = { readonly serviceName: string; readonly servicePort: number }
 type BackendProblem = { readonly reason: SkipReason; readonly detail: string }
 
-/** The backend's Service and port; a named port is resolved through the Service's `spec.ports`. */
+/** A named port resolved through the same-namespace Service's `spec.ports` (its `port`, never `targetPort`). */
+const resolveNamedPort = (
+  serviceName: string,
+  portName: string,
+  namespace: string,
+  services: ServiceIndex
+): Either.Either<Backend, BackendProblem> => {
+  const target = services.get(`${namespace}/${serviceName}`)
+  const port = target?.spec.ports?.find((p) => p.name === portName)
+  if (port !== undefined) return Either.right({ serviceName, servicePort: port.port })
+  const detail = target === undefined ? `service ${serviceName} not found` : `service ${serviceName} has no port named ${portName}`
+  return Either.left({ reason: "unresolved_port", detail })
+}
+
+/** The backend's Service and port; a number is taken as is, a name resolved through the Service. */
 export const resolveBackend = (
   backend: IngressBackendView,
   namespace: string,
@@ -70,12 +84,9 @@ export const resolveBackend = (
       ? Either.right({ serviceName: service.name, servicePort: number })
       : Either.left({ reason: "invalid_backend", detail: `port ${number} is out of range` })
   }
-  if (name === undefined || name === "") return Either.left({ reason: "invalid_backend", detail: "backend port has neither number nor name" })
-  const target = services.get(`${namespace}/${service.name}`)
-  const port = target?.spec.ports?.find((p) => p.name === name)
-  return port === undefined
-    ? Either.left({ reason: "unresolved_port", detail: target === undefined ? `service ${service.name} not found` : `service ${service.name} has no port named ${name}` })
-    : Either.right({ serviceName: service.name, servicePort: port.port })
+  return name === undefined || name === ""
+    ? Either.left({ reason: "invalid_backend", detail: "backend port has neither number nor name" })
+    : resolveNamedPort(service.name, name, namespace, services)
 }
 
 /** Whether the Ingress's own TLS entries cover `host`; an entry without hosts covers every host. */
@@ -86,8 +97,9 @@ export const isTlsHost = (ingress: IngressView, host: string): boolean =>
 
 /** The Ingress's annotations without kubectl's last-applied configuration. */
 export const routeAnnotations = (ingress: IngressView): Record<string, string> => {
-  const { [lastAppliedAnnotation]: _dropped, ...rest } = ingress.metadata.annotations ?? {}
-  return rest
+  const annotations = { ...ingress.metadata.annotations }
+  delete annotations[lastAppliedAnnotation]
+  return annotations
 }
 
 interface IngressContext {

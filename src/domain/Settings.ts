@@ -3,6 +3,7 @@
  * reason; the caller names the setting (flag, environment variable or file key).
  */
 import { Data, Either } from "effect"
+import ipaddr from "ipaddr.js"
 import { isIpAddress } from "./Addresses.js"
 import { isValidHost } from "./Hostname.js"
 import type { RoutingMode } from "./Route.js"
@@ -35,13 +36,16 @@ export const parseRoutingMode = (value: string): Either.Either<RoutingMode, stri
 // host:port, with an IPv6 host in brackets: https://regex101.com/r/0xXr4k/1
 const endpointPattern = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/
 
+const isEndpointHost = (host: string, bracketed: boolean): boolean =>
+  bracketed ? ipaddr.IPv6.isValid(host) : isIpAddress(host) || (!host.includes("*") && isValidHost(host.toLowerCase()))
+
 /** `address:port` as the controller expects it: an IPv4 address or DNS name, or `[IPv6]`, and a port. */
 export const parseEndpoint = (value: string): Either.Either<string, string> => {
   const match = endpointPattern.exec(value)
-  const port = Number(match?.[3])
+  const bracketed = match?.[1] !== undefined
   const host = match?.[1] ?? match?.[2] ?? ""
-  const hostOk = match?.[1] !== undefined ? isIpAddress(host) : isIpAddress(host) || (!host.includes("*") && isValidHost(host.toLowerCase()))
-  return match !== null && hostOk && port >= 1 && port <= 65535
+  const port = Number(match?.[3])
+  return match !== null && isEndpointHost(host, bracketed) && port >= 1 && port <= 65535
     ? Either.right(value)
     : Either.left(`expected address:port (IPv6 in brackets), got "${value}"`)
 }

@@ -61,12 +61,13 @@ export const sortObjects = (objects: ReadonlyArray<ManifestObject>): Sorted => {
   for (const entry of objects) {
     const { object } = entry
     switch (kindOf(object)) {
-      case "networking.k8s.io/v1 Ingress": {
-        const decoded = decodeIngress(object)
-        if (Either.isLeft(decoded)) skipped.push({ ingress: nameOf(object), reason: "invalid_object", detail: decoded.left })
-        accept(decoded, ingresses, entry)
+      case "networking.k8s.io/v1 Ingress":
+        // An Ingress that does not decode is reported in `skipped`, like every other unrouted one.
+        Either.match(decodeIngress(object), {
+          onRight: (view) => ingresses.push(view),
+          onLeft: (detail) => skipped.push({ ingress: nameOf(object), reason: "invalid_object", detail })
+        })
         break
-      }
       case "v1 Service":
         accept(decodeService(object), services, entry)
         break
