@@ -1,0 +1,57 @@
+/**
+ * How controller calls are retried: exponential backoff with jitter, a capped delay and a bounded
+ * number of attempts, only for retryable failures, never sooner than the server's `Retry-After`.
+ */
+import { Duration, Option, Schedule } from "effect"
+import { isRetryable, type ControllerError } from "./ControllerError.js"
+
+/** The knobs of `controllerRetry`. */
+export interface RetryPolicy {
+  /** The first delay; each later one doubles. */
+  readonly base: Duration.Duration
+  /** No delay is longer, except a server's `Retry-After` (itself capped by `maxRetryAfter`). */
+  readonly cap: Duration.Duration
+  /** Attempts in all, the first included. */
+  readonly attempts: number
+  /** Multiply each delay by a random factor in [0.8, 1.2). */
+  readonly jitter: boolean
+}
+
+/** 1 s, 2 s, 4 s, 8 s (±20 %): five attempts over about 15 s. */
+export const defaultRetryPolicy: RetryPolicy = {
+  base: Duration.seconds(1),
+  cap: Duration.seconds(30),
+  attempts: 5,
+  jitter: true
+}
+
+/** The longest `Retry-After` honoured; a longer one is shortened to this. */
+export const maxRetryAfter = Duration.minutes(5)
+
+const retryAfterOf = (error: ControllerError): Duration.Duration =>
+  isRetryable(error) && error.retryAfterMillis !== undefined
+    ? Duration.min(Duration.millis(error.retryAfterMillis), maxRetryAfter)
+    : Duration.zero
+
+/** The retry schedule for one controller call under `policy`. */
+export const controllerRetry = (policy: RetryPolicy): Schedule.Schedule<unknown, ControllerError> => {
+  const backoff = Schedule.exponential(policy.base)
+  return (policy.jitter ? Schedule.jittered(backoff) : backoff).pipe(
+    Schedule.intersect(Schedule.identity<ControllerError>()),
+    Schedule.modifyDelay(([, error], delay) => Duration.max(Duration.min(delay, policy.cap), retryAfterOf(error))),
+    Schedule.intersect(Schedule.recurs(policy.attempts - 1)),
+    Schedule.whileInput(isRetryable)
+  )
+}
+
+/**
+ * A `Retry-After` header in milliseconds from now: delay-seconds or an HTTP-date. `None` when
+ * absent or unreadable.
+ */
+export const parseRetryAfter = (value: string | undefined, nowMillis: number): Option.Option<number> => {
+  if (value === undefined || value.trim() === "") return Option.none()
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Option.some(Number(text) * 1000)
+  const date = Date.parse(text)
+  return Number.isNaN(date) ? Option.none() : Option.some(Math.max(0, date - nowMillis))
+}
