@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `pipeops-agent` program: `plan` (offline), and later `run` and `controller`.
+ * The `pipeops-agent` program: `plan` (offline) and `controller` (the reference controller).
  * The only place effects are run.
  */
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit } from "effect"
+import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
+import { controllerCommand } from "./cli/ControllerCommand.js"
 import { planCommand } from "./cli/PlanCommand.js"
+import * as Logging from "./observability/Logging.js"
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
 const usageError = 2
 
 const command = Command.make("pipeops-agent").pipe(
   Command.withDescription("keeps the PipeOps gateway's route registry in step with a cluster's Ingresses"),
-  Command.withSubcommands([planCommand])
+  Command.withSubcommands([planCommand, controllerCommand])
 )
 
 const cli = Command.run(command, { name: "pipeops-agent", version: "0.1.0" })
@@ -23,9 +25,11 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(usageError)),
   Effect.catchTags({
     ManifestError: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
-    InvalidSetting: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError))
+    InvalidSetting: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
+    ServeError: (error) => Console.error(`error: cannot listen: ${String(error.cause)}`).pipe(Effect.as(1))
   }),
-  Effect.provide(NodeContext.layer)
+  Effect.provide(Layer.merge(NodeContext.layer, Logging.layer(process.stderr.isTTY === true))),
+  Effect.catchIf(ConfigError.isConfigError, (error) => Console.error(`error: ${String(error)}`).pipe(Effect.as(usageError)))
 )
 
 // The program's value is its exit code; a failure that escapes it (a defect) exits 1.
@@ -35,4 +39,4 @@ const exitCode = <E, A>(exit: Exit.Exit<E, A>): number =>
     onFailure: (cause) => (Cause.isInterruptedOnly(cause) ? 0 : 1)
   })
 
-NodeRuntime.runMain(program, { teardown: (exit, onExit) => onExit(exitCode(exit)) })
+NodeRuntime.runMain(program, { disablePrettyLogger: true, teardown: (exit, onExit) => onExit(exitCode(exit)) })

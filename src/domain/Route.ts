@@ -35,6 +35,12 @@ export class Route extends Schema.Class<Route>("Route")({
   }
 }
 
+/** What identifies a route in the registry. */
+export interface HostAndPath {
+  readonly hostname: string
+  readonly path: string
+}
+
 /** `hostname` and `path` joined by a character neither can contain. */
 export type RouteKey = string & { readonly RouteKey: unique symbol }
 
@@ -55,6 +61,6 @@ const sameAnnotations = (a: Route, b: Route): boolean => {
     keys.every((key) => a.annotations[key] === b.annotations[key])
 }
 
-/** Orders routes by hostname, then path. */
-export const byHostThenPath = (a: Route, b: Route): number =>
+/** Orders routes (or anything with a hostname and a path) by hostname, then path. */
+export const byHostThenPath = (a: HostAndPath, b: HostAndPath): -1 | 0 | 1 =>
   a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0

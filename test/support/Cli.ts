@@ -1,7 +1,7 @@
 /**
  * Runs the built program (`dist/main.js`) as a child process: what an operator runs.
  */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 /** The repository root. */
@@ -22,4 +22,59 @@ export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> 
     timeout: 30_000
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** A running program: its JSON log lines as they arrive, and a way to stop it. */
+export interface RunningCli {
+  /** Resolves with the first JSON log line whose message is `message`. */
+  readonly waitForLog: (message: string, timeoutMs?: number) => Promise<Record<string, unknown>>
+  /** Sends `signal` and resolves with the exit code. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
+  readonly output: () => string
+}
+
+/** Starts `node dist/main.js ...args` with JSON logs. */
+export const startCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): RunningCli => {
+  const child = spawn(process.execPath, ["dist/main.js", ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_FORMAT: "json", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  const listeners = new Set<() => void>()
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString("utf8")
+    for (const listener of listeners) listener()
+  }
+  child.stdout.on("data", onData)
+  child.stderr.on("data", onData)
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  const logs = () => output.split("\n").flatMap((line) => {
+    try {
+      const parsed: unknown = JSON.parse(line)
+      return typeof parsed === "object" && parsed !== null ? [parsed as Record<string, unknown>] : []
+    } catch {
+      return []
+    }
+  })
+  const waitForLog = (message: string, timeoutMs = 10_000) => new Promise<Record<string, unknown>>((resolve, reject) => {
+    const check = () => {
+      const found = logs().find((log) => log["message"] === message)
+      if (found === undefined) return
+      listeners.delete(check)
+      clearTimeout(timer)
+      resolve(found)
+    }
+    const timer = setTimeout(() => {
+      listeners.delete(check)
+      reject(new Error(`no "${message}" log line within ${timeoutMs} ms; output:\n${output}`))
+    }, timeoutMs)
+    listeners.add(check)
+    check()
+  })
+  const stop = (signal: NodeJS.Signals = "SIGTERM") => {
+    if (child.exitCode === null) child.kill(signal)
+    return exited
+  }
+  return { waitForLog, stop, output: () => output }
 }

@@ -1,0 +1,102 @@
+/**
+ * The reference controller's HTTP API (DESIGN §2) over an in-memory registry: the counterpart
+ * of the agent in end-to-end tests and the demo.
+ */
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Data, Effect, Either, Layer, Option, ParseResult, Ref, Schema } from "effect"
+import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../controller/Wire.js"
+import { emptyRegistry, register, routesOf, sync, unregister, type OwnedElsewhere, type RegistryState } from "./Registry.js"
+import type { TokenBindings } from "./Tokens.js"
+
+/** The largest request body accepted; larger ones get 413. */
+export const maxBodyBytes = 10 * 1024 * 1024
+
+/** A request that ends in an error response; file-private control flow. */
+class HttpFailure extends Data.TaggedError("HttpFailure")<{ readonly status: number; readonly error: string }> {}
+
+const fail = (status: number, error: string) => Effect.fail(new HttpFailure({ status, error }))
+
+/** The cluster the request's bearer token is bound to; 401 when missing or unknown. */
+const authenticate = (tokens: TokenBindings) => Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers["authorization"] ?? "")
+  const cluster = match?.[1] === undefined ? undefined : tokens.get(match[1])
+  return cluster ?? (yield* fail(401, "missing or unknown bearer token"))
+})
+
+/** The body decoded with a wire schema: 413 when too large, 400 naming the problem otherwise. */
+const readBody = <A, I>(schema: Schema.Schema<A, I>) => Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return yield* fail(413, `body larger than ${maxBodyBytes} bytes`)
+  const text = yield* request.text.pipe(Effect.catchAll(() => fail(413, `body larger than ${maxBodyBytes} bytes`)))
+  const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (e) => new HttpFailure({ status: 400, error: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` }) })
+  return yield* Schema.decodeUnknown(schema, { onExcessProperty: "ignore" })(json).pipe(
+    Effect.mapError((e) => new HttpFailure({ status: 400, error: `invalid body: ${ParseResult.TreeFormatter.formatErrorSync(e).replace(/\s+/g, " ")}` })))
+})
+
+/** 403 unless the body's cluster is the token's. */
+const sameCluster = (token: string, body: string) =>
+  token === body ? Effect.void : fail(403, `this token may not write cluster ${body}`)
+
+const ok = (body: unknown) => HttpServerResponse.unsafeJson(body)
+
+/** Applies an operation that may be refused for another cluster's hostname; 409 when it is. */
+const modify = (
+  registry: Ref.Ref<RegistryState>,
+  f: (state: RegistryState) => Either.Either<RegistryState, OwnedElsewhere>
+): Effect.Effect<void, HttpFailure> =>
+  Effect.flatMap(
+    Ref.modify(registry, (state): readonly [Option.Option<OwnedElsewhere>, RegistryState] => {
+      const result = f(state)
+      return Either.isLeft(result) ? [Option.some(result.left), state] : [Option.none(), result.right]
+    }),
+    Option.match({
+      onNone: () => Effect.void,
+      onSome: ({ hostname }) => fail(409, `hostname ${hostname} is owned by another cluster`)
+    }))
+
+/** The API as an `HttpRouter` over `registry`, authenticating with `tokens`. */
+export const router = (registry: Ref.Ref<RegistryState>, tokens: TokenBindings) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.get("/health", Effect.succeed(ok({ status: "ok" }))),
+    HttpRouter.post("/api/v1/gateway/routes/register", Effect.gen(function* () {
+      const cluster = yield* authenticate(tokens)
+      const route = yield* readBody(RegisterRouteRequest)
+      yield* sameCluster(cluster, route.clusterUuid)
+      yield* modify(registry, (state) => register(state, route))
+      return ok({ status: "registered" })
+    })),
+    HttpRouter.post("/api/v1/gateway/routes/unregister", Effect.gen(function* () {
+      const cluster = yield* authenticate(tokens)
+      const body = yield* readBody(UnregisterRouteRequest)
+      yield* sameCluster(cluster, body.clusterUuid)
+      yield* modify(registry, (state) => unregister(state, cluster, body.hostname))
+      return ok({ status: "unregistered" })
+    })),
+    HttpRouter.post("/api/v1/gateway/routes/sync", Effect.gen(function* () {
+      const cluster = yield* authenticate(tokens)
+      const body = yield* readBody(SyncIngressesRequest)
+      yield* sameCluster(cluster, body.clusterUuid)
+      const conflicts = yield* Ref.modify(registry, (state) => {
+        const result = sync(state, body)
+        return [result.conflicts, result.state] as const
+      })
+      if (conflicts.length > 0) yield* Effect.logInfo("sync conflicts").pipe(Effect.annotateLogs({ cluster, conflicts }))
+      return ok({ status: "synced", conflicts })
+    })),
+    HttpRouter.get("/api/v1/gateway/routes/cluster/:uuid", Effect.gen(function* () {
+      const cluster = yield* authenticate(tokens)
+      const { uuid } = yield* HttpRouter.params
+      yield* sameCluster(cluster, uuid ?? "")
+      const routes = routesOf(yield* Ref.get(registry), cluster).map((r) => Schema.encodeSync(RegisterRouteRequest)(r))
+      return ok({ cluster_uuid: cluster, routes })
+    })),
+    HttpRouter.catchTags({
+      HttpFailure: (e) => Effect.succeed(HttpServerResponse.unsafeJson({ error: e.error }, { status: e.status })),
+      RouteNotFound: () => Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 }))
+    })
+  )
+
+/** Serves the API on the `HttpServer` in context with a fresh, empty registry. */
+export const layer = (tokens: TokenBindings): Layer.Layer<never, never, HttpServer.HttpServer> =>
+  Layer.unwrapEffect(Effect.map(Ref.make(emptyRegistry), (registry) => HttpServer.serve(router(registry, tokens))))

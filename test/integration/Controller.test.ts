@@ -1,0 +1,185 @@
+/**
+ * The live ControllerClient against the reference controller over real HTTP on loopback.
+ */
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Scope } from "effect"
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ControllerClient } from "../../src/controller/ControllerClient.js"
+import { Token } from "../../src/controller/Token.js"
+import {
+  RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncPath, SyncRule, UnregisterRouteRequest
+} from "../../src/controller/Wire.js"
+import { serveController } from "../support/ControllerServer.js"
+
+const tokens = new Map([["token-a", "cluster-a"], ["token-b", "cluster-b"]])
+const fastRetry = { base: Duration.millis(50), cap: Duration.millis(200), attempts: 40, jitter: false }
+
+const clientLayer = (url: string, token: Layer.Layer<Token, unknown>) =>
+  ControllerClient.layer({ apiUrl: new URL(url), timeout: Duration.seconds(5), retry: fastRetry }).pipe(
+    Layer.provide(NodeHttpClient.layerUndici), Layer.provide(token))
+
+/** Builds the client in the test's scope, so its HTTP dispatcher lives as long as the test. */
+const buildClient = (layer: Layer.Layer<ControllerClient, unknown>) =>
+  Effect.map(Layer.build(layer), Context.get(ControllerClient))
+
+const clientFor = (url: string, token: string) => buildClient(clientLayer(url, Token.fromValue(Redacted.make(token))))
+
+const route = (clusterUuid: string, hostname: string, path = "/") => new RegisterRouteRequest({
+  hostname, clusterUuid, namespace: "shop", serviceName: "web", servicePort: 8080, ingressName: "shop", path,
+  pathType: "Prefix", tls: true, annotations: { a: "b" }, publicEndpoint: "", routingMode: "tunnel"
+})
+const syncOf = (clusterUuid: string, hosts: ReadonlyArray<string>) => new SyncIngressesRequest({
+  clusterUuid, publicEndpoint: "203.0.113.45:80", routingMode: "direct",
+  ingresses: [new SyncIngress({ namespace: "shop", ingressName: "shop", annotations: {}, rules: hosts.map((host) =>
+    new SyncRule({ host, tls: false, paths: [new SyncPath({ path: "/", pathType: "Prefix", serviceName: "web", servicePort: 80 })] })) })]
+})
+
+/** `GET /api/v1/gateway/routes/cluster/{uuid}` as `hostname path` lines. */
+const listRoutes = (url: string, token: string, cluster: string) => Effect.promise(async () => {
+  const response = await fetch(`${url}/api/v1/gateway/routes/cluster/${cluster}`, { headers: { authorization: `Bearer ${token}` } })
+  const body = (await response.json()) as { routes: ReadonlyArray<{ hostname: string; path: string }> }
+  return body.routes.map((r) => `${r.hostname} ${r.path}`)
+})
+
+const post = (url: string, path: string, body: string, token = "token-a") => Effect.promise(async () => {
+  const response = await fetch(`${url}${path}`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } })
+  return { status: response.status, body: await response.text() }
+})
+
+describe("ControllerClient ⇄ reference controller", () => {
+  it.live("register, sync and unregister round trips", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const client = yield* clientFor(url, "token-a")
+      yield* client.healthCheck
+      yield* client.registerRoute(route("cluster-a", "a.example.com"))
+      yield* client.registerRoute(route("cluster-a", "a.example.com", "/api"))
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["a.example.com /", "a.example.com /api"])
+      expect(yield* client.syncIngresses(syncOf("cluster-a", ["b.example.com", "c.example.com"]))).toEqual({ conflicts: [] })
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["b.example.com /", "c.example.com /"])
+      yield* client.unregisterRoute(new UnregisterRouteRequest({ hostname: "b.example.com", clusterUuid: "cluster-a" }))
+      yield* client.unregisterRoute(new UnregisterRouteRequest({ hostname: "b.example.com", clusterUuid: "cluster-a" }))
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["c.example.com /"])
+      yield* client.syncIngresses(syncOf("cluster-a", []))
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual([])
+    }).pipe(Effect.scoped))
+
+  it.live("a wrong token is 401, another cluster's body 403", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const wrong = yield* clientFor(url, "nope")
+      expect((yield* Effect.flip(wrong.registerRoute(route("cluster-a", "a.example.com"))))._tag).toBe("ControllerUnauthorized")
+      const a = yield* clientFor(url, "token-a")
+      const error = yield* Effect.flip(a.registerRoute(route("cluster-b", "a.example.com")))
+      expect(error._tag === "ControllerUnauthorized" && error.status).toBe(403)
+    }).pipe(Effect.scoped))
+
+  it.live("a hostname belongs to one cluster: 409 on register and unregister, conflicts on sync", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const a = yield* clientFor(url, "token-a")
+      const b = yield* clientFor(url, "token-b")
+      yield* a.registerRoute(route("cluster-a", "taken.example.com"))
+      expect((yield* Effect.flip(b.registerRoute(route("cluster-b", "taken.example.com"))))._tag).toBe("RouteConflict")
+      expect((yield* Effect.flip(b.unregisterRoute(new UnregisterRouteRequest({ hostname: "taken.example.com", clusterUuid: "cluster-b" }))))._tag).toBe("RouteConflict")
+      expect(yield* b.syncIngresses(syncOf("cluster-b", ["taken.example.com", "free.example.com"]))).toEqual({ conflicts: ["taken.example.com"] })
+      expect(yield* listRoutes(url, "token-b", "cluster-b")).toEqual(["free.example.com /"])
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["taken.example.com /"])
+    }).pipe(Effect.scoped))
+
+  it.live("a rotated token file takes effect without a restart", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const file = join(mkdtempSync(join(tmpdir(), "rotate-")), "token")
+      writeFileSync(file, "stale-token\n")
+      const client = yield* buildClient(clientLayer(url, Token.fromFile(file).pipe(Layer.provide(NodeContext.layer))))
+      expect((yield* Effect.flip(client.registerRoute(route("cluster-a", "a.example.com"))))._tag).toBe("ControllerUnauthorized")
+      writeFileSync(`${file}.next`, "token-a\n")
+      renameSync(`${file}.next`, file)
+      yield* client.registerRoute(route("cluster-a", "a.example.com"))
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["a.example.com /"])
+    }).pipe(Effect.scoped))
+
+  it.live("the client retries through a controller restart and succeeds once it is back", () =>
+    Effect.gen(function* () {
+      const first = yield* Scope.make()
+      const { url, port } = yield* serveController(tokens).pipe(Scope.extend(first))
+      const client = yield* clientFor(url, "token-a")
+      yield* client.registerRoute(route("cluster-a", "a.example.com"))
+      yield* Scope.close(first, Exit.void)
+      const pending = yield* Effect.fork(client.registerRoute(route("cluster-a", "b.example.com")))
+      yield* Effect.sleep(Duration.millis(300))
+      yield* serveController(tokens, port)
+      yield* Fiber.join(pending)
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["b.example.com /"])
+    }).pipe(Effect.scoped))
+})
+
+describe("reference controller input validation", () => {
+  const registerPath = "/api/v1/gateway/routes/register"
+  const valid = Schema.encodeSync(RegisterRouteRequest)(route("cluster-a", "a.example.com"))
+
+  it.live.each([
+    ["malformed JSON", 400, "{not json", "malformed JSON"],
+    ["a wrong type", 400, JSON.stringify({ ...valid, service_port: "8080" }), "service_port"],
+    ["a missing field", 400, JSON.stringify({ ...valid, path_type: undefined }), "path_type"],
+    ["an unknown routing mode", 400, JSON.stringify({ ...valid, routing_mode: "proxy" }), "routing_mode"],
+    ["a body over 10 MiB", 413, JSON.stringify({ ...valid, annotations: { big: "x".repeat(10 * 1024 * 1024) } }), "larger than"]
+  ] as const)("%s → %d with a JSON error naming the problem; nothing stored changes", ([, status, body, mention]) =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const client = yield* clientFor(url, "token-a")
+      yield* client.registerRoute(route("cluster-a", "kept.example.com"))
+      const response = yield* post(url, registerPath, body)
+      expect(response.status).toBe(status)
+      expect((JSON.parse(response.body) as { error: string }).error).toContain(mention)
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["kept.example.com /"])
+    }).pipe(Effect.scoped))
+
+  it.live("health needs no token; unknown paths are 404", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const health = yield* Effect.promise(() => fetch(`${url}/health`))
+      expect(health.status).toBe(200)
+      expect((yield* post(url, "/api/v1/nope", "{}")).status).toBe(404)
+    }).pipe(Effect.scoped))
+})
+
+describe("reference controller under concurrent requests", () => {
+  it.live("keeps one owner per hostname and every per-host sequence's outcome", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const clients = { "cluster-a": yield* clientFor(url, "token-a"), "cluster-b": yield* clientFor(url, "token-b") }
+      const clusters = ["cluster-a", "cluster-b"] as const
+      const own = (cluster: string, i: number) => `h${i}.${cluster}.example.com`
+      // Phase 1: per host, register then (for even hosts) unregister; hosts run in parallel, and
+      // both clusters race to register the same shared hosts.
+      yield* Effect.forEach(clusters, (cluster) => Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) =>
+        Effect.gen(function* () {
+          yield* clients[cluster].registerRoute(route(cluster, own(cluster, i)))
+          if (i % 2 === 0) yield* clients[cluster].unregisterRoute(new UnregisterRouteRequest({ hostname: own(cluster, i), clusterUuid: cluster }))
+          yield* Effect.ignore(clients[cluster].registerRoute(route(cluster, `shared${i % 20}.example.com`)))
+        }), { concurrency: "unbounded" }), { concurrency: "unbounded" })
+      const after = { a: yield* listRoutes(url, "token-a", "cluster-a"), b: yield* listRoutes(url, "token-b", "cluster-b") }
+      for (const [cluster, listed] of [["cluster-a", after.a], ["cluster-b", after.b]] as const) {
+        expect(listed.filter((l) => l.includes(cluster))).toEqual(
+          Array.from({ length: 50 }, (_, k) => `${own(cluster, 2 * k + 1)} /`).sort())
+      }
+      const sharedOwners = [...after.a, ...after.b].filter((l) => l.startsWith("shared"))
+      expect(sharedOwners.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `shared${i}.example.com /`).sort())
+
+      // Phase 2: both clusters sync at once, contesting fresh hostnames.
+      const contested = Array.from({ length: 30 }, (_, i) => `contested${i}.example.com`)
+      const [syncA, syncB] = yield* Effect.all(clusters.map((cluster) =>
+        clients[cluster].syncIngresses(syncOf(cluster, contested))), { concurrency: "unbounded" })
+      const ownedA = (yield* listRoutes(url, "token-a", "cluster-a")).map((l) => l.split(" ")[0])
+      const ownedB = (yield* listRoutes(url, "token-b", "cluster-b")).map((l) => l.split(" ")[0])
+      for (const host of contested) {
+        expect([ownedA.includes(host), ownedB.includes(host)].filter(Boolean)).toHaveLength(1)
+        expect(ownedA.includes(host) ? syncB?.conflicts : syncA?.conflicts).toContain(host)
+      }
+    }).pipe(Effect.scoped), 30_000)
+})
