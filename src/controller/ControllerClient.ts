@@ -8,7 +8,8 @@ import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation
 } from "./ControllerError.js"
-import { controllerRetry, parseRetryAfter, type RetryPolicy } from "./ControllerRetry.js"
+import { parseRetryAfter } from "../domain/RetryAfter.js"
+import { controllerRetry, type RetryPolicy } from "./ControllerRetry.js"
 import { Token } from "./Token.js"
 import {
   RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, UnregisterRouteRequest

@@ -2,7 +2,7 @@
  * How controller calls are retried: exponential backoff with jitter, a capped delay and a bounded
  * number of attempts, only for retryable failures, never sooner than the server's `Retry-After`.
  */
-import { Duration, Option, Schedule } from "effect"
+import { Duration, Schedule } from "effect"
 import { isRetryable, type ControllerError } from "./ControllerError.js"
 
 /** The knobs of `controllerRetry`. */
@@ -42,16 +42,4 @@ export const controllerRetry = (policy: RetryPolicy): Schedule.Schedule<unknown,
     Schedule.intersect(Schedule.recurs(policy.attempts - 1)),
     Schedule.whileInput(isRetryable)
   )
-}
-
-/**
- * A `Retry-After` header in milliseconds from now: delay-seconds or an HTTP-date. `None` when
- * absent or unreadable.
- */
-export const parseRetryAfter = (value: string | undefined, nowMillis: number): Option.Option<number> => {
-  if (value === undefined || value.trim() === "") return Option.none()
-  const text = value.trim()
-  if (/^\d+$/.test(text)) return Option.some(Number(text) * 1000)
-  const date = Date.parse(text)
-  return Number.isNaN(date) ? Option.none() : Option.some(Math.max(0, date - nowMillis))
 }

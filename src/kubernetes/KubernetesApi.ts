@@ -1,0 +1,135 @@
+/**
+ * The Kubernetes API as the agent uses it: paged lists, watches as streams of decoded lines, and
+ * the uid of a namespace. Configuration and authentication come from `@kubernetes/client-node`'s
+ * KubeConfig (in-cluster service account, `KUBECONFIG`, `~/.kube/config`; token, client
+ * certificate and exec auth; custom CA; `skipTLSVerify`); no library type leaves this module.
+ */
+import { KubeConfig } from "@kubernetes/client-node"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
+import { KubernetesApiError } from "./KubernetesError.js"
+import { parseWatchLine, type WatchEvent } from "./KubeObject.js"
+import { collectionPath, type Resource } from "./Resources.js"
+import { getLines, getText } from "./Transport.js"
+
+/** Options of one list request (one page). */
+export interface ListOptions {
+  readonly namespace?: string | undefined
+  readonly limit?: number | undefined
+  readonly continueToken?: string | undefined
+  readonly resourceVersion?: string | undefined
+  readonly resourceVersionMatch?: "NotOlderThan" | "Exact" | undefined
+}
+
+/** One page of a list: its items (raw), the list's resourceVersion, and the next page's token. */
+export interface ListPage {
+  readonly resourceVersion: string
+  readonly continueToken: string | undefined
+  readonly items: ReadonlyArray<unknown>
+}
+
+/** Options of a watch request. */
+export interface WatchOptions {
+  readonly namespace?: string | undefined
+  readonly resourceVersion: string
+  readonly timeoutSeconds: number
+  readonly allowWatchBookmarks: boolean
+}
+
+/** The events of an open watch. */
+export type WatchStream = Stream.Stream<WatchEvent, KubernetesApiError>
+
+/** The API server, for what the agent reads. */
+export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/KubernetesApi")<KubernetesApi, {
+  /** One page of a collection. `items: null` is read as `[]`. */
+  readonly list: (resource: Resource, options: ListOptions) => Effect.Effect<ListPage, KubernetesApiError>
+  /**
+   * Opens a watch: succeeds once the server accepted it (200 and headers), fails with the error
+   * status otherwise. The stream ends when the server closes the body cleanly and fails when the
+   * body is cut short or a line does not decode (R6); an in-stream ERROR is an event. Closing the
+   * scope aborts the request.
+   */
+  readonly watch: (resource: Resource, options: WatchOptions) => Effect.Effect<WatchStream, KubernetesApiError, Scope.Scope>
+  /** The uid of a namespace (the `kube-system` namespace's is the default cluster UUID). */
+  readonly namespaceUid: (name: string) => Effect.Effect<string, KubernetesApiError>
+}>() {
+  /** Over a loaded KubeConfig. */
+  static readonly fromKubeConfig = (config: KubeConfig): Layer.Layer<KubernetesApi, ConfigError.ConfigError> =>
+    Layer.effect(KubernetesApi, make(config))
+
+  /**
+   * From the environment: the file `KUBECONFIG` names, else `~/.kube/config`, else the in-cluster
+   * service account. Fails at start when none gives a cluster.
+   */
+  static readonly layerConfig: Layer.Layer<KubernetesApi, ConfigError.ConfigError> = Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const file = yield* Config.option(Config.string("KUBECONFIG"))
+      const config = new KubeConfig()
+      const loaded = Either.try({
+        try: () => Option.match(file, { onNone: () => config.loadFromDefault(), onSome: (path) => config.loadFromFile(path) }),
+        catch: (e) => ConfigError.InvalidData(["KUBECONFIG"], `cannot load kubeconfig: ${e instanceof Error ? e.message : String(e)}`)
+      })
+      return Either.match(loaded, { onLeft: Layer.fail, onRight: () => KubernetesApi.fromKubeConfig(config) })
+    }))
+}
+
+const ListBody = Schema.parseJson(Schema.Struct({
+  metadata: Schema.optionalWith(Schema.Struct({
+    resourceVersion: Schema.optional(Schema.String),
+    continue: Schema.optional(Schema.String)
+  }), { default: () => ({}) }),
+  items: Schema.optionalWith(Schema.NullOr(Schema.Array(Schema.Unknown)), { default: () => [] })
+}))
+const decodeList = Schema.decodeUnknownEither(ListBody)
+
+const query = (entries: Record<string, string | number | boolean | undefined>): string => {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(entries)) if (value !== undefined) params.set(key, String(value))
+  const text = params.toString()
+  return text === "" ? "" : `?${text}`
+}
+
+const make = (config: KubeConfig) => Effect.gen(function* () {
+  const server = config.getCurrentCluster()?.server
+  if (server === undefined || server === "") {
+    return yield* Effect.fail(ConfigError.InvalidData(["KUBECONFIG"], "the current context names no cluster server"))
+  }
+  const base = server.replace(/\/+$/, "")
+  const url = (path: string) => new URL(`${base}${path}`)
+
+  const list = Effect.fn("KubernetesApi.list")(function* (resource: Resource, options: ListOptions) {
+    const operation = `list ${resource.plural}`
+    const text = yield* getText(config, url(collectionPath(resource, options.namespace) + query({
+      limit: options.limit, continue: options.continueToken,
+      resourceVersion: options.resourceVersion, resourceVersionMatch: options.resourceVersionMatch
+    })), operation)
+    const body = yield* Either.mapLeft(decodeList(text), () =>
+      new KubernetesApiError({ kind: "BadResponse", operation, message: "the list body is not a Kubernetes list" }))
+    const { resourceVersion, continue: next } = body.metadata
+    if (resourceVersion === undefined) {
+      return yield* new KubernetesApiError({ kind: "BadResponse", operation, message: "the list has no metadata.resourceVersion" })
+    }
+    return { resourceVersion, continueToken: next === "" ? undefined : next, items: body.items ?? [] }
+  })
+
+  const watch = (resource: Resource, options: WatchOptions) => {
+    const operation = `watch ${resource.plural}`
+    return Effect.map(getLines(config, url(collectionPath(resource, options.namespace) + query({
+      watch: true, resourceVersion: options.resourceVersion,
+      allowWatchBookmarks: options.allowWatchBookmarks, timeoutSeconds: options.timeoutSeconds
+    })), operation), (lines): WatchStream => lines.pipe(
+      Stream.filter((line) => line.trim() !== ""),
+      Stream.mapEffect((line) => Either.mapLeft(parseWatchLine(line), (message) =>
+        new KubernetesApiError({ kind: "BadResponse", operation, message })))))
+  }
+
+  const Namespace = Schema.parseJson(Schema.Struct({ metadata: Schema.Struct({ uid: Schema.String }) }))
+  const namespaceUid = Effect.fn("KubernetesApi.namespaceUid")(function* (name: string) {
+    const operation = `get namespace ${name}`
+    const text = yield* getText(config, url(`/api/v1/namespaces/${encodeURIComponent(name)}`), operation)
+    const decoded = yield* Either.mapLeft(Schema.decodeUnknownEither(Namespace)(text), () =>
+      new KubernetesApiError({ kind: "BadResponse", operation, message: "the namespace has no metadata.uid" }))
+    return decoded.metadata.uid
+  })
+
+  return KubernetesApi.of({ list, watch, namespaceUid })
+})

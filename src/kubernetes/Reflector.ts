@@ -1,0 +1,216 @@
+/**
+ * A reflector keeps a local cache of one resource in step with the API server and emits every
+ * change of it as a stream of cache events (kubernetes-watch.md part 4). One fiber lists, then
+ * watches from the list's resourceVersion, re-watching on a clean close and relisting on 410 or an
+ * error event; it never gives up and never loses a delete across reconnects.
+ */
+import { Clock, Data, Deferred, Duration, Effect, Option, Queue, Random, Ref, type Scope, Stream } from "effect"
+import { CacheEvent, applyWatchEvent, replaceAll, type ObjectCache } from "./CacheEvent.js"
+import { KubernetesApi } from "./KubernetesApi.js"
+import type { KubernetesApiError } from "./KubernetesError.js"
+import { normalize, type KubeObject, type WatchEvent, type WatchStatus } from "./KubeObject.js"
+import { listAll } from "./ListAll.js"
+import { initialStatus, withEvent, withRestart, type ReflectorStatus, type RestartReason } from "./ReflectorStatus.js"
+import type { Resource } from "./Resources.js"
+import { makeBackoff, type BackoffPolicy, defaultBackoffPolicy } from "./WatchBackoff.js"
+
+/** The knobs of a reflector; the defaults follow client-go. */
+export interface ReflectorOptions {
+  /** Watch one namespace instead of the whole cluster. */
+  readonly namespace?: string | undefined
+  readonly pageSize: number
+  /** `timeoutSeconds` of each watch is drawn uniformly from this range. */
+  readonly watchTimeoutSeconds: readonly [number, number]
+  /** A watch with no event (bookmarks included) for this long is replaced. */
+  readonly inactivity: Duration.Duration
+  /** A watch still open this long after its `timeoutSeconds` is replaced. */
+  readonly deadlineSlack: Duration.Duration
+  /** A clean close sooner than this with no event counts as a failure (the hot-loop guard). */
+  readonly veryShort: Duration.Duration
+  readonly backoff: BackoffPolicy
+  /** Events buffered for a slow consumer before the reflector waits for it. */
+  readonly buffer: number
+}
+
+export const defaultReflectorOptions: ReflectorOptions = {
+  pageSize: 500,
+  watchTimeoutSeconds: [300, 600],
+  inactivity: Duration.seconds(120),
+  deadlineSlack: Duration.seconds(30),
+  veryShort: Duration.seconds(1),
+  backoff: defaultBackoffPolicy,
+  buffer: 1024
+}
+
+/** A running reflector. */
+export interface Reflector {
+  readonly resource: Resource
+  /** Every change of the cache, in order; `Synced` after the first complete list. One consumer. */
+  readonly events: Stream.Stream<CacheEvent>
+  readonly status: Effect.Effect<ReflectorStatus>
+  /** Completes once the first complete list has been emitted. */
+  readonly synced: Effect.Effect<void>
+}
+
+class Inactive extends Data.TaggedError("Inactive") {}
+class DeadlinePassed extends Data.TaggedError("DeadlinePassed") {}
+class ErrorEvent extends Data.TaggedError("ErrorEvent")<{ readonly status: WatchStatus }> {}
+
+/** How one watch ended. */
+type WatchEnd =
+  | { readonly _tag: "Closed"; readonly events: number; readonly elapsedMillis: number }
+  | { readonly _tag: "Inactive" | "DeadlinePassed" }
+  | { readonly _tag: "ErrorEvent"; readonly status: WatchStatus }
+  | { readonly _tag: "Failed"; readonly error: KubernetesApiError }
+
+const resourceVersionOf = (raw: unknown): string | undefined => {
+  if (typeof raw !== "object" || raw === null || !("metadata" in raw)) return undefined
+  const meta = raw.metadata
+  return typeof meta === "object" && meta !== null && "resourceVersion" in meta && typeof meta.resourceVersion === "string"
+    ? meta.resourceVersion
+    : undefined
+}
+
+/** Starts a reflector for `resource` in the current scope; closing the scope stops it quietly. */
+export const makeReflector = (
+  resource: Resource,
+  options: ReflectorOptions = defaultReflectorOptions
+): Effect.Effect<Reflector, never, KubernetesApi | Scope.Scope> => Effect.gen(function* () {
+  const api = yield* KubernetesApi
+  const queue = yield* Queue.bounded<CacheEvent>(options.buffer)
+  const status = yield* Ref.make(initialStatus(resource.plural))
+  const syncedSignal = yield* Deferred.make<void>()
+  const backoff = yield* makeBackoff(options.backoff)
+  const cache: ObjectCache = new Map()
+  const annotate = Effect.annotateLogs({ resource: resource.plural })
+
+  const restart = (reason: RestartReason, error?: KubernetesApiError) =>
+    Ref.update(status, (s) => ({
+      ...withRestart(s, reason),
+      ...(error === undefined ? {} : { condition: error.kind, lastError: error.message })
+    }))
+
+  const skipInvalid = (raw: unknown) =>
+    Effect.logWarning("object without metadata.name skipped").pipe(Effect.annotateLogs({ rv: resourceVersionOf(raw) ?? "" }))
+
+  const handle = (counter: Ref.Ref<number>) => (event: WatchEvent): Effect.Effect<void, ErrorEvent> => Effect.gen(function* () {
+    yield* Ref.update(counter, (n) => n + 1)
+    const now = yield* Clock.currentTimeMillis
+    if (event.type === "ERROR") {
+      yield* Ref.update(status, (s) => withEvent(s, "ERROR", now, undefined))
+      return yield* new ErrorEvent({ status: event.status })
+    }
+    if (event.type === "UNKNOWN") return yield* Effect.logDebug("unknown watch event ignored").pipe(Effect.annotateLogs({ type: event.name }))
+    yield* Ref.update(status, (s) => withEvent(s, event.type, now, resourceVersionOf(event.object)))
+    if (event.type === "BOOKMARK") return
+    const object = normalize(resource, event.object)
+    if (Option.isNone(object)) return yield* skipInvalid(event.object)
+    yield* Option.match(applyWatchEvent(cache, event.type, object.value), { onNone: () => Effect.void, onSome: (e) => Queue.offer(queue, e) })
+  })
+
+  const watchOnce = (resourceVersion: string): Effect.Effect<WatchEnd> => Effect.gen(function* () {
+    const timeoutSeconds = yield* Random.nextIntBetween(options.watchTimeoutSeconds[0], options.watchTimeoutSeconds[1] + 1)
+    const started = yield* Clock.currentTimeMillis
+    const counter = yield* Ref.make(0)
+    const closed = Effect.gen(function* () {
+      const elapsedMillis = (yield* Clock.currentTimeMillis) - started
+      return { _tag: "Closed", events: yield* Ref.get(counter), elapsedMillis } as const
+    })
+    const consume = Effect.gen(function* () {
+      const events = yield* api.watch(resource, { namespace: options.namespace, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
+      // The server accepted the watch: whatever failed before is over.
+      yield* Ref.update(status, (s) => ({ ...s, condition: undefined }))
+      yield* events.pipe(Stream.timeoutFail(() => new Inactive(), options.inactivity), Stream.runForEach(handle(counter)))
+    })
+    return yield* consume.pipe(
+      Effect.scoped,
+      Effect.timeoutFail({ duration: Duration.sum(Duration.seconds(timeoutSeconds), options.deadlineSlack), onTimeout: () => new DeadlinePassed() }),
+      Effect.zipRight(closed),
+      Effect.catchTags({
+        Inactive: () => Effect.succeed({ _tag: "Inactive" } as const),
+        DeadlinePassed: () => Effect.succeed({ _tag: "DeadlinePassed" } as const),
+        ErrorEvent: ({ status }) => Effect.succeed({ _tag: "ErrorEvent", status } as const),
+        KubernetesApiError: (error) => Effect.succeed({ _tag: "Failed", error } as const)
+      }))
+  })
+
+  /** Lists (a relist first tries not-older-than `since`), replaces the cache, emits the difference. */
+  const relist = (since: string | undefined) => Effect.gen(function* () {
+    const listed = yield* listAll(api, resource, { namespace: options.namespace, pageSize: options.pageSize, since })
+    const objects: Array<KubeObject> = []
+    for (const raw of listed.items) {
+      const object = normalize(resource, raw)
+      if (Option.isSome(object)) objects.push(object.value)
+      else yield* skipInvalid(raw)
+    }
+    yield* Queue.offerAll(queue, replaceAll(cache, objects))
+    const first = !(yield* Deferred.isDone(syncedSignal))
+    if (first) yield* Queue.offer(queue, CacheEvent.Synced())
+    yield* Ref.update(status, (s) => ({ ...s, synced: true, lists: s.lists + 1, lastResourceVersion: listed.resourceVersion, condition: undefined }))
+    yield* Deferred.succeed(syncedSignal, undefined)
+    yield* Effect.logDebug("listed").pipe(Effect.annotateLogs({ objects: objects.length, resourceVersion: listed.resourceVersion }))
+    return listed.resourceVersion
+  })
+
+  const loop = Effect.gen(function* () {
+    let resourceVersion: string | undefined
+    let needList = true
+    for (;;) {
+      if (needList) {
+        const listed = yield* Effect.either(relist(resourceVersion))
+        if (listed._tag === "Left") {
+          yield* restart("list_failed", listed.left)
+          yield* backoff.wait(listed.left)
+          continue
+        }
+        resourceVersion = listed.right
+        needList = false
+      }
+      const end = yield* watchOnce(resourceVersion ?? "")
+      resourceVersion = (yield* Ref.get(status)).lastResourceVersion ?? resourceVersion
+      needList = yield* afterWatch(end)
+    }
+  })
+
+  /** Reacts to how a watch ended; `true` when the cache must be relisted. */
+  const afterWatch = (end: WatchEnd): Effect.Effect<boolean> => {
+    switch (end._tag) {
+      case "Closed":
+        if (end.events === 0 && end.elapsedMillis < Duration.toMillis(options.veryShort)) {
+          return restart("very_short").pipe(Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
+        }
+        return restart("closed").pipe(Effect.as(false))
+      case "Inactive":
+        return restart("inactive").pipe(Effect.as(false))
+      case "DeadlinePassed":
+        return restart("deadline").pipe(Effect.as(false))
+      case "ErrorEvent":
+        return end.status.code === 410
+          ? restart("expired").pipe(Effect.zipRight(backoff.reset), Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
+          : restart("error_event").pipe(Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
+      case "Failed":
+        return failedWatch(end.error)
+    }
+  }
+
+  const failedWatch = (error: KubernetesApiError): Effect.Effect<boolean> => {
+    if (error.kind === "Expired") return restart("expired", error).pipe(Effect.zipRight(backoff.reset), Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
+    const reason: RestartReason = error.status === undefined ? "stream_failed" : "watch_failed"
+    const level = error.kind === "Unauthorized" || error.kind === "Forbidden" || error.kind === "NotServed" ? Effect.logError : Effect.logWarning
+    return restart(reason, error).pipe(
+      Effect.zipRight(level("watch failed").pipe(Effect.annotateLogs({ kind: error.kind, error: error.message }))),
+      Effect.zipRight(backoff.wait(error)),
+      Effect.as(false))
+  }
+
+  // Closing the scope ends the consumer's stream as well as the loop.
+  yield* Effect.addFinalizer(() => Queue.shutdown(queue))
+  yield* Effect.forkScoped(loop.pipe(annotate))
+  return {
+    resource,
+    events: Stream.fromQueue(queue),
+    status: Ref.get(status),
+    synced: Deferred.await(syncedSignal)
+  }
+})
+

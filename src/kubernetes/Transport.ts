@@ -1,0 +1,82 @@
+/**
+ * GET requests to the API server over node:http(s), with the TLS agent and auth headers that
+ * `@kubernetes/client-node`'s KubeConfig provides. Non-2xx responses become `KubernetesApiError`s
+ * carrying the Status message and `Retry-After`.
+ */
+import type { KubeConfig } from "@kubernetes/client-node"
+import { Clock, Effect, Option, Schema, Stream } from "effect"
+import * as http from "node:http"
+import * as https from "node:https"
+import { parseRetryAfter } from "../domain/RetryAfter.js"
+import { KubernetesApiError, kindOfStatus } from "./KubernetesError.js"
+
+const StatusBody = Schema.parseJson(Schema.Struct({ message: Schema.optional(Schema.String) }))
+const decodeStatusBody = Schema.decodeUnknownOption(StatusBody)
+
+/** The error for a non-2xx response: the Status's message when the body is one, else the text. */
+export const errorOfResponse = (operation: string, status: number, body: string, retryAfter: number | undefined) =>
+  new KubernetesApiError({
+    kind: kindOfStatus(status),
+    operation,
+    status,
+    message: Option.match(Option.flatMap(decodeStatusBody(body), (s) => Option.fromNullable(s.message)), {
+      onNone: () => body.trim().slice(0, 500) || `HTTP ${status}`,
+      onSome: (message) => message
+    }),
+    ...(retryAfter === undefined ? {} : { retryAfterMillis: retryAfter })
+  })
+
+const networkError = (operation: string, cause: unknown) =>
+  new KubernetesApiError({ kind: "Network", operation, message: cause instanceof Error ? cause.message : String(cause) })
+
+const readAll = (response: http.IncomingMessage) => Effect.async<string, Error>((resume) => {
+  const chunks: Array<Buffer> = []
+  response.on("data", (chunk: Buffer) => chunks.push(chunk))
+  response.once("end", () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8"))))
+  response.once("error", (error) => resume(Effect.fail(error)))
+  response.once("aborted", () => resume(Effect.fail(new Error("response aborted"))))
+})
+
+/**
+ * Sends a GET and waits for the response headers. The request is destroyed when the scope
+ * closes, which is how an interrupted watch aborts. A non-2xx response fails after reading its
+ * body.
+ */
+export const get = (config: KubeConfig, url: URL, operation: string) =>
+  Effect.gen(function* () {
+    const options: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } }
+    yield* Effect.tryPromise({ try: () => config.applyToHTTPSOptions(options), catch: (e) => networkError(operation, e) })
+    const request = yield* Effect.acquireRelease(
+      Effect.sync(() => (url.protocol === "https:" ? https : http).request(url, options)),
+      (request) => Effect.sync(() => request.destroy()))
+    const response = yield* Effect.async<http.IncomingMessage, KubernetesApiError>((resume) => {
+      request.once("response", (response) => resume(Effect.succeed(response)))
+      request.once("error", (error) => resume(Effect.fail(networkError(operation, error))))
+      request.end()
+    })
+    const status = response.statusCode ?? 0
+    if (status >= 200 && status < 300) return response
+    const body = yield* readAll(response).pipe(Effect.orElseSucceed(() => ""))
+    const retryAfter = Option.getOrUndefined(parseRetryAfter(headerValue(response.headers["retry-after"]), yield* Clock.currentTimeMillis))
+    return yield* errorOfResponse(operation, status, body, retryAfter)
+  })
+
+const headerValue = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : value?.[0]
+
+/** A GET whose whole body is returned as text. */
+export const getText = (config: KubeConfig, url: URL, operation: string): Effect.Effect<string, KubernetesApiError> =>
+  Effect.scoped(Effect.flatMap(get(config, url, operation), (response) =>
+    Effect.mapError(readAll(response), (e) => networkError(operation, e))))
+
+/**
+ * A GET that succeeds once a 2xx response's headers arrived; its body is streamed as lines. A body
+ * cut short fails the stream with a `Network` error. Closing the scope aborts the request.
+ */
+export const getLines = (config: KubeConfig, url: URL, operation: string) =>
+  Effect.map(get(config, url, operation), (response): Stream.Stream<string, KubernetesApiError> =>
+    Stream.fromAsyncIterable(response, (e) => networkError(operation, e)).pipe(
+      Stream.map((chunk) => (chunk instanceof Buffer ? chunk : Buffer.from(String(chunk)))),
+      Stream.decodeText(),
+      Stream.splitLines))
+
