@@ -15,9 +15,15 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "@typescript-eslint/no-namespace": "off",
-      "complexity": ["error", 12],
-      "max-depth": ["error", 3],
       "max-lines": ["error", { max: 400, skipBlankLines: false, skipComments: false }]
+    }
+  },
+  {
+    // Product code stays simple; test doubles with many fault knobs may branch more.
+    files: ["src/**/*.ts"],
+    rules: {
+      "complexity": ["error", 12],
+      "max-depth": ["error", 3]
     }
   }
 )

@@ -197,10 +197,12 @@ export const makeReflector = (
     if (error.kind === "Expired") return restart("expired", error).pipe(Effect.zipRight(backoff.reset), Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
     const reason: RestartReason = error.status === undefined ? "stream_failed" : "watch_failed"
     const level = error.kind === "Unauthorized" || error.kind === "Forbidden" || error.kind === "NotServed" ? Effect.logError : Effect.logWarning
+    // 504 is "too large resource version": the server does not know ours (it was restored or
+    // restarted), so only a relist can resume. Every other failure retries the watch as it was.
     return restart(reason, error).pipe(
       Effect.zipRight(level("watch failed").pipe(Effect.annotateLogs({ kind: error.kind, error: error.message }))),
       Effect.zipRight(backoff.wait(error)),
-      Effect.as(false))
+      Effect.as(error.status === 504))
   }
 
   // Closing the scope ends the consumer's stream as well as the loop.

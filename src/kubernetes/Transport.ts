@@ -75,8 +75,19 @@ export const getText = (config: KubeConfig, url: URL, operation: string): Effect
  */
 export const getLines = (config: KubeConfig, url: URL, operation: string) =>
   Effect.map(get(config, url, operation), (response): Stream.Stream<string, KubernetesApiError> =>
-    Stream.fromAsyncIterable(response, (e) => networkError(operation, e)).pipe(
-      Stream.map((chunk) => (chunk instanceof Buffer ? chunk : Buffer.from(String(chunk)))),
-      Stream.decodeText(),
-      Stream.splitLines))
+    bodyChunks(response, operation).pipe(Stream.decodeText(), Stream.splitLines))
 
+/**
+ * The body's chunks as they arrive. A body that closes before its end (a reset, a killed
+ * connection) fails; ending the stream destroys the response.
+ */
+const bodyChunks = (response: http.IncomingMessage, operation: string) =>
+  Stream.async<Uint8Array, KubernetesApiError>((emit) => {
+    response.on("data", (chunk: Buffer) => void emit.single(chunk))
+    response.once("end", () => void emit.end())
+    response.once("error", (error) => void emit.fail(networkError(operation, error)))
+    response.once("close", () => {
+      if (!response.complete) void emit.fail(networkError(operation, new Error("the response closed before its end")))
+    })
+    return Effect.sync(() => response.destroy())
+  }, "unbounded")
