@@ -1,0 +1,100 @@
+/**
+ * The agent's view of the cluster: one reflector each for Ingresses, Services and IngressClasses,
+ * their objects decoded into the domain's views, and a stream of what changed. Objects that do not
+ * decode are reported once per version and left out, as if absent.
+ */
+import { Context, Effect, Layer, Option, Queue, Ref, Stream } from "effect"
+import { decodeIngress, decodeIngressClass, decodeService, type IngressClassView, type IngressView, type ServiceView } from "../domain/Views.js"
+import type { CacheEvent } from "../kubernetes/CacheEvent.js"
+import type { KubernetesApi } from "../kubernetes/KubernetesApi.js"
+import type { KubeObject } from "../kubernetes/KubeObject.js"
+import { makeReflector, type ReflectorOptions } from "../kubernetes/Reflector.js"
+import type { ReflectorStatus } from "../kubernetes/ReflectorStatus.js"
+import { ingressClasses, ingresses, services } from "../kubernetes/Resources.js"
+
+/** The decoded objects, by key (`namespace/name`, or `name` for IngressClasses). */
+export interface ClusterSnapshot {
+  readonly ingresses: ReadonlyMap<string, IngressView>
+  readonly services: ReadonlyMap<string, ServiceView>
+  readonly ingressClasses: ReadonlyMap<string, IngressClassView>
+}
+
+/** Which object changed; the engine re-reads state, so the change carries only the key. */
+export interface Change {
+  readonly kind: "ingress" | "service" | "ingressClass"
+  readonly key: string
+}
+
+export class ClusterCache extends Context.Tag("pipeops-agent/gateway/ClusterCache")<ClusterCache, {
+  /** Completes once all three resources have been listed completely. */
+  readonly synced: Effect.Effect<void>
+  /** The current objects. */
+  readonly snapshot: Effect.Effect<ClusterSnapshot>
+  /** Keys of changed objects, in order, from the first change after the initial lists. One consumer. */
+  readonly changes: Stream.Stream<Change>
+  /** The reflectors' states, for /status and metrics. */
+  readonly reflectors: Effect.Effect<ReadonlyArray<ReflectorStatus>>
+}>() {
+  /** Watches the cluster-wide resources through `KubernetesApi`. */
+  static readonly layer = (options: ReflectorOptions): Layer.Layer<ClusterCache, never, KubernetesApi> =>
+    Layer.scoped(ClusterCache, make(options))
+}
+
+interface Slot<A> {
+  readonly kind: Change["kind"]
+  readonly decode: (raw: unknown) => import("effect").Either.Either<A, string>
+  readonly objects: Ref.Ref<ReadonlyMap<string, A>>
+}
+
+const make = (options: ReflectorOptions) => Effect.gen(function* () {
+  const reflectors = yield* Effect.all([
+    makeReflector(ingresses, options), makeReflector(services, options), makeReflector(ingressClasses, options)
+  ])
+  const changes = yield* Queue.unbounded<Change>()
+  const slots = {
+    ingress: { kind: "ingress", decode: decodeIngress, objects: yield* Ref.make<ReadonlyMap<string, IngressView>>(new Map()) },
+    service: { kind: "service", decode: decodeService, objects: yield* Ref.make<ReadonlyMap<string, ServiceView>>(new Map()) },
+    ingressClass: { kind: "ingressClass", decode: decodeIngressClass, objects: yield* Ref.make<ReadonlyMap<string, IngressClassView>>(new Map()) }
+  } as const
+
+  const apply = <A>(slot: Slot<A>, event: CacheEvent) => Effect.gen(function* () {
+    if (event._tag === "Synced") return
+    const decoded = event._tag === "Deleted" ? Option.none() : decodeOrReport(slot, event.key, event.object)
+    const view = yield* decoded
+    yield* Ref.update(slot.objects, (current) => {
+      const next = new Map(current)
+      if (Option.isSome(view)) next.set(event.key, view.value)
+      else next.delete(event.key)
+      return next
+    })
+    yield* Queue.offer(changes, { kind: slot.kind, key: event.key })
+  })
+
+  const [ingressReflector, serviceReflector, classReflector] = reflectors
+  yield* Effect.forkScoped(Stream.runForEach(ingressReflector.events, (e) => apply(slots.ingress, e)))
+  yield* Effect.forkScoped(Stream.runForEach(serviceReflector.events, (e) => apply(slots.service, e)))
+  yield* Effect.forkScoped(Stream.runForEach(classReflector.events, (e) => apply(slots.ingressClass, e)))
+
+  const synced = Effect.all(reflectors.map((r) => r.synced), { discard: true })
+  // The initial lists' changes are part of the first snapshot, not changes to react to.
+  const afterSync = Effect.zipRight(synced, Queue.takeAll(changes))
+  return ClusterCache.of({
+    synced: Effect.asVoid(afterSync.pipe(Effect.cached, Effect.flatten)),
+    snapshot: Effect.all({
+      ingresses: Ref.get(slots.ingress.objects),
+      services: Ref.get(slots.service.objects),
+      ingressClasses: Ref.get(slots.ingressClass.objects)
+    }),
+    changes: Stream.fromQueue(changes),
+    reflectors: Effect.all(reflectors.map((r) => r.status))
+  })
+})
+
+/** Decodes an object; one that does not decode is reported and treated as absent. */
+const decodeOrReport = <A>(slot: Slot<A>, key: string, object: KubeObject): Effect.Effect<Option.Option<A>> => {
+  const decoded = slot.decode(object)
+  if (decoded._tag === "Right") return Effect.succeed(Option.some(decoded.right))
+  return Effect.logWarning("object skipped: it does not decode").pipe(
+    Effect.annotateLogs({ kind: slot.kind, key, resourceVersion: object.metadata.resourceVersion ?? "", reason: decoded.left }),
+    Effect.as(Option.none()))
+}
