@@ -3,7 +3,7 @@
  * their objects decoded into the domain's views, and a stream of what changed. Objects that do not
  * decode are reported once per version and left out, as if absent.
  */
-import { Context, Effect, Layer, Option, Queue, Ref, Stream } from "effect"
+import { Context, Deferred, Effect, type Either, Layer, Option, Queue, Ref, Stream } from "effect"
 import { decodeIngress, decodeIngressClass, decodeService, type IngressClassView, type IngressView, type ServiceView } from "../domain/Views.js"
 import type { CacheEvent } from "../kubernetes/CacheEvent.js"
 import type { KubernetesApi } from "../kubernetes/KubernetesApi.js"
@@ -42,8 +42,10 @@ export class ClusterCache extends Context.Tag("pipeops-agent/gateway/ClusterCach
 
 interface Slot<A> {
   readonly kind: Change["kind"]
-  readonly decode: (raw: unknown) => import("effect").Either.Either<A, string>
+  readonly decode: (raw: unknown) => Either.Either<A, string>
   readonly objects: Ref.Ref<ReadonlyMap<string, A>>
+  /** Completed when this slot has applied its reflector's first complete list. */
+  readonly synced: Deferred.Deferred<void>
 }
 
 const make = (options: ReflectorOptions) => Effect.gen(function* () {
@@ -51,16 +53,19 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
     makeReflector(ingresses, options), makeReflector(services, options), makeReflector(ingressClasses, options)
   ])
   const changes = yield* Queue.unbounded<Change>()
+  const slot = <A>(kind: Change["kind"], decode: Slot<A>["decode"]) => Effect.gen(function* () {
+    const result: Slot<A> = { kind, decode, objects: yield* Ref.make<ReadonlyMap<string, A>>(new Map()), synced: yield* Deferred.make<void>() }
+    return result
+  })
   const slots = {
-    ingress: { kind: "ingress", decode: decodeIngress, objects: yield* Ref.make<ReadonlyMap<string, IngressView>>(new Map()) },
-    service: { kind: "service", decode: decodeService, objects: yield* Ref.make<ReadonlyMap<string, ServiceView>>(new Map()) },
-    ingressClass: { kind: "ingressClass", decode: decodeIngressClass, objects: yield* Ref.make<ReadonlyMap<string, IngressClassView>>(new Map()) }
-  } as const
+    ingress: yield* slot("ingress", decodeIngress),
+    service: yield* slot("service", decodeService),
+    ingressClass: yield* slot("ingressClass", decodeIngressClass)
+  }
 
   const apply = <A>(slot: Slot<A>, event: CacheEvent) => Effect.gen(function* () {
-    if (event._tag === "Synced") return
-    const decoded = event._tag === "Deleted" ? Option.none() : decodeOrReport(slot, event.key, event.object)
-    const view = yield* decoded
+    if (event._tag === "Synced") return yield* Deferred.succeed(slot.synced, undefined)
+    const view = event._tag === "Deleted" ? Option.none<A>() : yield* decodeOrReport(slot, event.key, event.object)
     yield* Ref.update(slot.objects, (current) => {
       const next = new Map(current)
       if (Option.isSome(view)) next.set(event.key, view.value)
@@ -75,11 +80,11 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
   yield* Effect.forkScoped(Stream.runForEach(serviceReflector.events, (e) => apply(slots.service, e)))
   yield* Effect.forkScoped(Stream.runForEach(classReflector.events, (e) => apply(slots.ingressClass, e)))
 
-  const synced = Effect.all(reflectors.map((r) => r.synced), { discard: true })
   // The initial lists' changes are part of the first snapshot, not changes to react to.
-  const afterSync = Effect.zipRight(synced, Queue.takeAll(changes))
+  const synced = yield* Effect.cached(Effect.all([slots.ingress, slots.service, slots.ingressClass].map((s) => Deferred.await(s.synced)), { discard: true }).pipe(
+    Effect.zipRight(Queue.takeAll(changes)), Effect.asVoid))
   return ClusterCache.of({
-    synced: Effect.asVoid(afterSync.pipe(Effect.cached, Effect.flatten)),
+    synced,
     snapshot: Effect.all({
       ingresses: Ref.get(slots.ingress.objects),
       services: Ref.get(slots.service.objects),

@@ -1,0 +1,117 @@
+/**
+ * The controller calls of a pass: an authoritative sync, or a plan's unregisters and registers,
+ * ordered per hostname and parallel across hostnames. What succeeded is recorded in the registry;
+ * what failed stays different from the desired state, so the next pass tries it again.
+ */
+import { Clock, Effect, Ref } from "effect"
+import type { ControllerClient } from "../controller/ControllerClient.js"
+import { isAuthFailure, type ControllerError } from "../controller/ControllerError.js"
+import { registerRequest, syncRequest, unregisterRequest, type ClusterIdentity } from "../controller/Requests.js"
+import type { Extracted } from "../domain/IngressRoutes.js"
+import type { RoutePlan } from "../domain/RoutePlan.js"
+import type { Route, RouteKey } from "../domain/Route.js"
+import { counted, type SyncStatus } from "./SyncStatus.js"
+
+/** What the controller has from us; owned by the engine's fiber. */
+export interface Registry {
+  readonly registered: Map<RouteKey, Route>
+  /** Hostnames another cluster owns (409, or a sync's conflicts). */
+  readonly refusedHosts: Set<string>
+}
+
+/** How a batch of calls went: all well, some failed, or the token was refused. */
+export type Outcome = "ok" | "failed" | "auth"
+
+const worst = (outcomes: ReadonlyArray<Outcome>): Outcome =>
+  outcomes.includes("auth") ? "auth" : outcomes.includes("failed") ? "failed" : "ok"
+
+const failure = (status: Ref.Ref<SyncStatus>, operation: "register" | "unregister" | "sync", error: ControllerError) =>
+  Ref.update(status, (s) => ({ ...counted(s, operation, false), lastError: error.message, authFailed: isAuthFailure(error) })).pipe(
+    Effect.zipRight(Effect.logWarning("controller call failed").pipe(Effect.annotateLogs({ operation, error: error.message }))),
+    Effect.as<Outcome>(isAuthFailure(error) ? "auth" : "failed"))
+
+const registeredCount = (status: Ref.Ref<SyncStatus>, registry: Registry) =>
+  Ref.update(status, (s) => ({ ...s, registeredRoutes: registry.registered.size, conflicts: [...registry.refusedHosts].sort() }))
+
+/** Replaces the controller's set with the desired routes; conflicting hostnames are recorded as refused. */
+export const authoritativeSync = (
+  client: ControllerClient["Type"],
+  status: Ref.Ref<SyncStatus>,
+  registry: Registry,
+  extracted: Extracted,
+  cluster: ClusterIdentity
+): Effect.Effect<Outcome> => Effect.gen(function* () {
+  const routes = extracted.routes
+  yield* Effect.logInfo("syncing existing ingresses to controller").pipe(
+    Effect.annotateLogs({ ingresses: new Set(routes.map((r) => r.ingress)).size, routes: routes.length }))
+  const result = yield* Effect.either(client.syncIngresses(syncRequest(routes, cluster)))
+  if (result._tag === "Left") return yield* failure(status, "sync", result.left)
+  const conflicts = new Set(result.right.conflicts)
+  registry.registered.clear()
+  registry.refusedHosts.clear()
+  for (const route of routes) {
+    if (conflicts.has(route.hostname)) registry.refusedHosts.add(route.hostname)
+    else registry.registered.set(route.key, route)
+  }
+  if (conflicts.size > 0) yield* Effect.logWarning("hostnames owned by another cluster").pipe(Effect.annotateLogs({ conflicts: [...conflicts] }))
+  const now = yield* Clock.currentTimeMillis
+  yield* Ref.update(status, (s) => ({ ...counted(s, "sync", true), started: true, lastSyncAt: now, authFailed: false, lastError: undefined }))
+  yield* registeredCount(status, registry)
+  return "ok"
+})
+
+/** The calls for one hostname, in order; stops at its first failure. */
+const hostCalls = (
+  client: ControllerClient["Type"],
+  status: Ref.Ref<SyncStatus>,
+  registry: Registry,
+  cluster: ClusterIdentity,
+  host: { readonly hostname: string; readonly unregister: boolean; readonly routes: ReadonlyArray<Route> }
+): Effect.Effect<Outcome> => Effect.gen(function* () {
+  if (host.unregister) {
+    const result = yield* Effect.either(client.unregisterRoute(unregisterRequest(host.hostname, cluster)))
+    if (result._tag === "Left") return yield* failure(status, "unregister", result.left)
+    for (const [key, route] of registry.registered) if (route.hostname === host.hostname) registry.registered.delete(key)
+    registry.refusedHosts.delete(host.hostname)
+    yield* Ref.update(status, (s) => ({ ...counted(s, "unregister", true), authFailed: false }))
+  }
+  for (const route of host.routes) {
+    const result = yield* Effect.either(client.registerRoute(registerRequest(route, cluster)))
+    if (result._tag === "Left" && result.left._tag === "RouteConflict") {
+      registry.refusedHosts.add(route.hostname)
+      yield* Effect.logWarning("hostname owned by another cluster").pipe(Effect.annotateLogs({ hostname: route.hostname }))
+      return "ok"
+    }
+    if (result._tag === "Left") return yield* failure(status, "register", result.left)
+    registry.registered.set(route.key, route)
+    yield* Ref.update(status, (s) => ({ ...counted(s, "register", true), authFailed: false }))
+  }
+  return "ok"
+})
+
+/** Sends a plan: per hostname in order (unregister, then registers), hostnames in parallel. */
+export const applyPlan = (
+  client: ControllerClient["Type"],
+  status: Ref.Ref<SyncStatus>,
+  registry: Registry,
+  plan: RoutePlan,
+  cluster: ClusterIdentity,
+  concurrency: number
+): Effect.Effect<Outcome> => Effect.gen(function* () {
+  const hosts = new Map<string, { hostname: string; unregister: boolean; routes: Array<Route> }>()
+  const hostOf = (hostname: string) => {
+    const found = hosts.get(hostname)
+    if (found) return found
+    const created = { hostname, unregister: false, routes: new Array<Route>() }
+    hosts.set(hostname, created)
+    return created
+  }
+  for (const hostname of plan.unregister) hostOf(hostname).unregister = true
+  for (const route of plan.register) hostOf(route.hostname).routes.push(route)
+  const outcomes = yield* Effect.forEach(hosts.values(), (host) => hostCalls(client, status, registry, cluster, host), { concurrency })
+  yield* registeredCount(status, registry)
+  const pending = plan.register.filter((r) => registry.registered.get(r.key) !== r && !registry.refusedHosts.has(r.hostname)).length +
+    plan.unregister.filter((h) => [...registry.registered.values()].some((r) => r.hostname === h)).length
+  yield* Ref.update(status, (s) => ({ ...s, pendingRoutes: pending }))
+  return worst(outcomes)
+})

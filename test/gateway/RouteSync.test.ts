@@ -1,0 +1,224 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect } from "effect"
+import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
+import { at, backend, path, rule, settle, startEngine } from "./support.js"
+
+const web = (name: string, host: string, ...paths: ReadonlyArray<string>) =>
+  ({ name, rules: [rule(host, ...(paths.length === 0 ? ["/"] : paths).map((p) => path(p, backend("web", 80))))] })
+
+describe("RouteSync startup", () => {
+  it.scoped("sends nothing before every cache synced, then exactly one sync with every route", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({
+        ingresses: [web("a", "a.example.com", "/", "/api"), web("b", "b.example.com")],
+        listFaults: { services: [{ kind: "status", status: 503 }] }
+      })
+      expect(yield* t.controller.lines).toEqual([])
+      yield* at(800)
+      expect(yield* t.controller.lines).toEqual(["sync a.example.com /,a.example.com /api,b.example.com /"])
+      expect((yield* t.engine.status).started).toBe(true)
+      expect((yield* t.engine.status).registeredRoutes).toBe(3)
+    }))
+
+  it.scoped("an empty cluster sends an empty sync", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      const calls = yield* t.controller.calls
+      expect(calls.map((c) => c.body)).toEqual([{ cluster_uuid: "c-1", public_endpoint: "", routing_mode: "tunnel", ingresses: [] }])
+    }))
+})
+
+describe("RouteSync changes", () => {
+  it.scoped("add registers each route; a new path registers only it; a host change registers the new and unregisters the old", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.clear
+      yield* t.upsert(web("a", "a.example.com", "/", "/x"))
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["register a.example.com /", "register a.example.com /x"])
+      yield* t.controller.clear
+      yield* t.upsert(web("a", "a.example.com", "/", "/x", "/y"))
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["register a.example.com /y"])
+      yield* t.controller.clear
+      yield* t.upsert(web("a", "b.example.com", "/"))
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["unregister a.example.com", "register b.example.com /"])
+    }))
+
+  it.scoped("an unchanged update (annotation noise, status) sends nothing", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com")] })
+      yield* t.controller.clear
+      yield* t.upsert({ ...web("a", "a.example.com"), annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } })
+      yield* settle
+      expect(yield* t.controller.lines).toEqual([])
+    }))
+
+  it.scoped("a host shared by two Ingresses is unregistered only when the last one goes", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "shared.example.com", "/a"), web("b", "shared.example.com", "/b")] })
+      yield* t.controller.clear
+      yield* t.remove("a")
+      yield* settle
+      expect(yield* t.controller.lines).toEqual([])
+      yield* t.remove("b")
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["unregister shared.example.com"])
+    }))
+
+  it.scoped("a path removed from a still-claimed host is cleared by a sync within 30 s", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com", "/", "/old")] })
+      yield* t.controller.clear
+      yield* t.upsert(web("a", "a.example.com", "/"))
+      yield* at(29_990)
+      expect(yield* t.controller.lines).toEqual([])
+      yield* at(20)
+      expect(yield* t.controller.lines).toEqual(["sync a.example.com /"])
+    }))
+
+  it.scoped("deleting an Ingress whose Service is already gone still unregisters", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({
+        services: [{ name: "app", namespace: "default", type: "ClusterIP", ports: [{ name: "http", port: 8080 }] }],
+        ingresses: [{ name: "a", rules: [rule("a.example.com", path("/", backend("app", "http")))] }]
+      })
+      expect(yield* t.controller.lines).toEqual(["sync a.example.com /"])
+      yield* t.controller.clear
+      yield* t.removeService("app", "default")
+      yield* t.remove("a")
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["unregister a.example.com"])
+    }))
+
+  it.scoped("a delete missed while disconnected (found by the relist) still unregisters", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({
+        ingresses: [web("a", "a.example.com"), web("b", "b.example.com")],
+        watchFaults: { ingresses: [{ kind: "killAfter", events: 0 }] }
+      })
+      yield* t.controller.clear
+      yield* t.remove("b")
+      t.store.compact()
+      yield* at(1_700)
+      expect(yield* t.controller.lines).toEqual(["unregister b.example.com"])
+      expect((yield* t.control.requests).filter((r) => r.startsWith("list ingresses"))).toHaveLength(2)
+    }))
+
+  it.scoped("a burst of 1,000 events on 100 hosts is coalesced, keeps per-host order and converges", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.clear
+      for (let i = 0; i < 1000; i++) yield* t.upsert(web(`ing-${i % 100}`, `h${i % 100}.example.com`, `/v${Math.floor(i / 100)}`))
+      yield* at(10)
+      const lines = yield* t.controller.lines
+      expect(lines.length).toBeLessThan(1000)
+      const registered = new Map<string, string>()
+      for (const line of lines) {
+        const [, host, p] = line.split(" ")
+        if (line.startsWith("register") && host !== undefined && p !== undefined) registered.set(host, p)
+      }
+      expect(registered.size).toBe(100)
+      expect([...registered.values()].every((p) => p === "/v9")).toBe(true)
+    }))
+
+  // One event every 5 ms (the issue asks for 10 s of them; 2 s keeps this test fast, since every
+  // virtual step drives the whole pipeline, and a starving engine would show just the same).
+  it.scoped("a steady stream is registered while it goes on, not after it ends", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.clear
+      yield* t.controller.setLatency(Duration.millis(2))
+      for (let i = 0; i < 400; i++) {
+        yield* t.upsert(web("steady", `s${i}.example.com`))
+        yield* at(5)
+        const registered = (yield* t.controller.lines).filter((l) => l.startsWith("register"))
+        expect(registered.at(-1)).toBe(`register s${i}.example.com /`)
+      }
+    }))
+})
+
+describe("RouteSync failures", () => {
+  it.scoped("a controller failing with 5xx for a while converges once it recovers", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.setScript((operation) => operation === "register" ? new ControllerUnavailable({ operation, status: 503, reason: "down" }) : undefined)
+      yield* t.upsert(web("a", "a.example.com"))
+      yield* t.upsert(web("b", "b.example.com"))
+      yield* at(5_000)
+      expect((yield* t.engine.status).registeredRoutes).toBe(0)
+      yield* t.controller.setScript(() => undefined)
+      yield* at(60_000)
+      const status = yield* t.engine.status
+      expect([status.registeredRoutes, status.pendingRoutes]).toEqual([2, 0])
+    }))
+
+  it.scoped("401 pauses sending and is reported; it recovers when the token is accepted again", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.setScript((operation) => new ControllerUnauthorized({ operation, status: 401, body: "no" }))
+      yield* t.controller.clear
+      yield* t.upsert(web("a", "a.example.com"))
+      yield* settle
+      yield* t.upsert(web("b", "b.example.com"))
+      yield* at(10_000)
+      expect((yield* t.engine.status).authFailed).toBe(true)
+      expect(yield* t.controller.lines).toEqual(["register a.example.com /"])
+      yield* t.controller.setScript(() => undefined)
+      yield* at(20_010)
+      expect((yield* t.engine.status).registeredRoutes).toBe(2)
+      expect((yield* t.engine.status).authFailed).toBe(false)
+    }))
+})
+
+describe("RouteSync routing mode", () => {
+  const publicLb = { lb: [{ ip: "203.0.113.45" }] }
+
+  it.scoped("direct → tunnel only after the grace period, with a sync in the new mode", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ services: [publicLb], ingresses: [web("a", "a.example.com")] })
+      expect((yield* t.engine.status).decision?.routingMode).toBe("direct")
+      yield* t.controller.clear
+      yield* t.upsertService({ lb: [] })
+      yield* at(59_998)
+      expect(yield* t.controller.lines).toEqual([])
+      yield* at(2)
+      const calls = yield* t.controller.calls
+      expect(calls.map((c) => `${c.operation} ${JSON.stringify(c.body).includes("\"routing_mode\":\"tunnel\"")}`)).toEqual(["sync true"])
+    }))
+
+  it.scoped("a load balancer status that flaps inside the grace period causes no resync", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ services: [publicLb], ingresses: [web("a", "a.example.com")] })
+      yield* t.controller.clear
+      yield* t.upsertService({ lb: [] })
+      yield* at(30_000)
+      yield* t.upsertService(publicLb)
+      yield* at(60_000)
+      expect(yield* t.controller.lines).toEqual([])
+      expect((yield* t.engine.status).decision?.routingMode).toBe("direct")
+    }))
+
+  it.scoped("tunnel → direct switches at once", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com")] })
+      yield* t.controller.clear
+      yield* t.upsertService(publicLb)
+      yield* settle
+      expect((yield* t.controller.calls).map((c) => JSON.stringify(c.body).includes("203.0.113.45:80"))).toEqual([true])
+    }))
+})
+
+describe("RouteSync periodic resync", () => {
+  it.scoped("fires at the interval and repairs drift", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com")], settings: { resyncInterval: Duration.minutes(5) } })
+      yield* t.controller.clear
+      yield* at(299_998)
+      expect(yield* t.controller.lines).toEqual([])
+      yield* at(2)
+      expect(yield* t.controller.lines).toEqual(["sync a.example.com /"])
+      expect((yield* t.engine.status).lastSyncAt).toBe(300_000)
+    }))
+})

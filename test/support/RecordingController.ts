@@ -1,0 +1,58 @@
+/**
+ * A ControllerClient that records every call and answers as scripted: a failure chosen per call
+ * by a function the test can change at any time, and an optional latency.
+ */
+import { Clock, Duration, Effect, Layer, Ref, Schema } from "effect"
+import { ControllerClient } from "../../src/controller/ControllerClient.js"
+import type { ControllerError, Operation } from "../../src/controller/ControllerError.js"
+import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
+
+/** One recorded call: when (ms), what, and the wire body. */
+export interface Call {
+  readonly at: number
+  readonly operation: Operation
+  /** `hostname path` for register, `hostname` for unregister, route count for sync. */
+  readonly summary: string
+  readonly body: unknown
+}
+
+/** Decides a call's failure (`undefined`: it succeeds). */
+export type Script = (operation: Operation, summary: string) => ControllerError | undefined
+
+export const makeRecordingController = Effect.gen(function* () {
+  const calls = yield* Ref.make<ReadonlyArray<Call>>([])
+  const script = yield* Ref.make<Script>(() => undefined)
+  const latency = yield* Ref.make(Duration.zero)
+  const conflicts = yield* Ref.make<ReadonlyArray<string>>([])
+
+  const record = (operation: Operation, summary: string, body: unknown) => Effect.gen(function* () {
+    yield* Effect.sleep(yield* Ref.get(latency))
+    const at = yield* Clock.currentTimeMillis
+    yield* Ref.update(calls, (all) => [...all, { at, operation, summary, body }])
+    const error = (yield* Ref.get(script))(operation, summary)
+    if (error !== undefined) return yield* Effect.fail(error)
+  })
+
+  const client = ControllerClient.of({
+    registerRoute: (request) =>
+      record("register", `${request.hostname} ${request.path}`, Schema.encodeSync(RegisterRouteRequest)(request)),
+    unregisterRoute: (request) => record("unregister", request.hostname, Schema.encodeSync(UnregisterRouteRequest)(request)),
+    syncIngresses: (request) => {
+      const routes = request.ingresses.flatMap((i) => i.rules.flatMap((r) => r.paths.map((p) => `${r.host} ${p.path}`)))
+      return record("sync", routes.sort().join(","), Schema.encodeSync(SyncIngressesRequest)(request)).pipe(
+        Effect.zipRight(Effect.map(Ref.get(conflicts), (c) => ({ conflicts: c }))))
+    },
+    healthCheck: Effect.void
+  })
+
+  return {
+    layer: Layer.succeed(ControllerClient, client),
+    calls: Ref.get(calls),
+    /** Calls as `operation summary` lines. */
+    lines: Effect.map(Ref.get(calls), (all) => all.map((c) => `${c.operation} ${c.summary}`)),
+    clear: Ref.set(calls, []),
+    setScript: (next: Script) => Ref.set(script, next),
+    setLatency: (next: Duration.Duration) => Ref.set(latency, next),
+    setConflicts: (next: ReadonlyArray<string>) => Ref.set(conflicts, next)
+  }
+})
