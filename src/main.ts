@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `pipeops-agent` program: `plan` (offline) and `controller` (the reference controller).
+ * The `pipeops-agent` program: `run` (the agent), `plan` (offline) and `controller` (the reference
+ * controller).
  * The only place effects are run.
  */
 import { Command, ValidationError } from "@effect/cli"
@@ -8,6 +9,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
 import { controllerCommand } from "./cli/ControllerCommand.js"
 import { planCommand } from "./cli/PlanCommand.js"
+import { runCommand } from "./cli/RunCommand.js"
 import * as Logging from "./observability/Logging.js"
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
@@ -15,7 +17,7 @@ const usageError = 2
 
 const command = Command.make("pipeops-agent").pipe(
   Command.withDescription("keeps the PipeOps gateway's route registry in step with a cluster's Ingresses"),
-  Command.withSubcommands([planCommand, controllerCommand])
+  Command.withSubcommands([runCommand, planCommand, controllerCommand])
 )
 
 const cli = Command.run(command, { name: "pipeops-agent", version: "0.1.0" })
@@ -26,6 +28,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.catchTags({
     ManifestError: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
     InvalidSetting: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
+    SyncFailed: () => Console.error("error: the sync failed; see the log").pipe(Effect.as(1)),
     ServeError: (error) => Console.error(`error: cannot listen: ${String(error.cause)}`).pipe(Effect.as(1))
   }),
   Effect.provide(Layer.merge(NodeContext.layer, Logging.layer(process.stderr.isTTY === true))),

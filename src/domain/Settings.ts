@@ -49,3 +49,32 @@ export const parseEndpoint = (value: string): Either.Either<string, string> => {
     ? Either.right(value)
     : Either.left(`expected address:port (IPv6 in brackets), got "${value}"`)
 }
+
+// Go-style durations: https://regex101.com/r/xT0bNw/1
+const durationPart = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
+const unitMillis: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** A Go-style duration (`30s`, `5m`, `1h30m`, `500ms`) in milliseconds; it must be positive. */
+export const parseDuration = (value: string): Either.Either<number, string> => {
+  const text = value.trim()
+  const parts = [...text.matchAll(durationPart)]
+  const covered = parts.map((p) => p[0]).join("")
+  const millis = parts.reduce((sum, p) => sum + Number(p[1]) * (unitMillis[p[2] ?? ""] ?? 0), 0)
+  return parts.length > 0 && covered === text && millis > 0
+    ? Either.right(millis)
+    : Either.left(`expected a duration such as 30s, 5m or 1h30m, got "${value}"`)
+}
+
+/** An absolute http(s) URL. */
+export const parseHttpUrl = (value: string): Either.Either<URL, string> => {
+  const url = URL.canParse(value) ? new URL(value) : undefined
+  return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
+    ? Either.right(url)
+    : Either.left(`expected an http(s) URL, got "${value}"`)
+}
+
+/** A TCP port, 1 to 65535. */
+export const parsePort = (value: string): Either.Either<number, string> => {
+  const port = Number(value)
+  return /^\d+$/.test(value.trim()) && port >= 1 && port <= 65535 ? Either.right(port) : Either.left(`expected a port (1-65535), got "${value}"`)
+}

@@ -31,6 +31,8 @@ export interface RunningCli {
   /** Sends `signal` and resolves with the exit code. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
   readonly output: () => string
+  /** Resolves with the exit code once the program exits by itself. */
+  readonly exited: Promise<number | null>
 }
 
 /** Starts `node dist/main.js ...args` with JSON logs. */
@@ -76,5 +78,5 @@ export const startCli = (args: ReadonlyArray<string>, env: Record<string, string
     if (child.exitCode === null) child.kill(signal)
     return exited
   }
-  return { waitForLog, stop, output: () => output }
+  return { waitForLog, stop, output: () => output, exited }
 }

@@ -1,0 +1,174 @@
+/**
+ * The agent's configuration: flags, then environment, then the YAML file (`--config` or
+ * `PIPEOPS_CONFIG_FILE`, whose string values may use `${ENV_VAR}`), validated into one value at
+ * start. Every failure names the setting as the operator wrote it (`--resync-interval`,
+ * `PIPEOPS_RESYNC_INTERVAL` or `gateway.resync_interval`). The token stays `Redacted`.
+ */
+import { FileSystem } from "@effect/platform"
+import { Config, Duration, Effect, Either, Option, Redacted } from "effect"
+import { parse } from "yaml"
+import type { ModeOverrides } from "./domain/ClusterMode.js"
+import type { IngressSelection } from "./domain/IngressSelection.js"
+import { parseLabelSelector } from "./domain/LabelSelector.js"
+import {
+  InvalidSetting, parseDuration, parseEndpoint, parseHttpUrl, parsePort, parseRoutingMode, parseServiceRef
+} from "./domain/Settings.js"
+
+/** Where the controller token comes from. */
+export type TokenSource =
+  | { readonly _tag: "Value"; readonly value: Redacted.Redacted<string> }
+  | { readonly _tag: "File"; readonly path: string }
+
+export interface AgentConfig {
+  readonly apiUrl: URL
+  readonly token: TokenSource
+  /** `undefined`: the kube-system namespace's uid. */
+  readonly clusterUuid: string | undefined
+  readonly selection: IngressSelection
+  readonly overrides: ModeOverrides
+  readonly resyncInterval: Duration.Duration
+  readonly adminPort: number
+}
+
+/** The flags of `run`, unvalidated; an absent flag is `undefined` or `[]`. */
+export interface RunFlags {
+  readonly config?: string | undefined
+  readonly apiUrl?: string | undefined
+  readonly tokenFile?: string | undefined
+  readonly clusterUuid?: string | undefined
+  readonly routingMode?: string | undefined
+  readonly publicEndpoint?: string | undefined
+  readonly ingressService?: string | undefined
+  readonly ingressClasses: ReadonlyArray<string>
+  readonly namespaces: ReadonlyArray<string>
+  readonly selector?: string | undefined
+  readonly resyncInterval?: string | undefined
+  readonly adminPort?: string | undefined
+}
+
+/** One setting's names: its flag, environment variable and file key (absent where it has none). */
+export interface Setting {
+  readonly flag?: keyof RunFlags
+  readonly flagName?: string
+  readonly env: string
+  readonly file?: string
+  readonly list?: boolean
+}
+
+/** Every setting, for validation and the README's reference table. */
+export const settings = {
+  apiUrl: { flag: "apiUrl", flagName: "--api-url", env: "PIPEOPS_API_URL", file: "pipeops.api_url" },
+  token: { env: "PIPEOPS_TOKEN", file: "pipeops.token" },
+  tokenFile: { flag: "tokenFile", flagName: "--token-file", env: "PIPEOPS_TOKEN_FILE", file: "pipeops.token_file" },
+  clusterUuid: { flag: "clusterUuid", flagName: "--cluster-uuid", env: "PIPEOPS_CLUSTER_UUID", file: "pipeops.cluster_uuid" },
+  routingMode: { flag: "routingMode", flagName: "--routing-mode", env: "PIPEOPS_ROUTING_MODE", file: "gateway.routing_mode" },
+  publicEndpoint: { flag: "publicEndpoint", flagName: "--public-endpoint", env: "PIPEOPS_PUBLIC_ENDPOINT", file: "gateway.public_endpoint" },
+  ingressService: { flag: "ingressService", flagName: "--ingress-service", env: "PIPEOPS_INGRESS_SERVICE", file: "gateway.ingress_service" },
+  ingressClasses: { flag: "ingressClasses", flagName: "--ingress-class", env: "PIPEOPS_INGRESS_CLASSES", file: "gateway.ingress_classes", list: true },
+  namespaces: { flag: "namespaces", flagName: "--namespace", env: "PIPEOPS_NAMESPACES", file: "gateway.namespaces", list: true },
+  labelSelector: { flag: "selector", flagName: "--selector", env: "PIPEOPS_LABEL_SELECTOR", file: "gateway.label_selector" },
+  resyncInterval: { flag: "resyncInterval", flagName: "--resync-interval", env: "PIPEOPS_RESYNC_INTERVAL", file: "gateway.resync_interval" },
+  adminPort: { flag: "adminPort", flagName: "--admin-port", env: "PIPEOPS_ADMIN_PORT" }
+} as const satisfies Record<string, Setting>
+
+/** A value and the name of the setting it was read from. */
+interface Raw {
+  readonly value: string | ReadonlyArray<string>
+  readonly origin: string
+}
+
+const invalid = (setting: string, reason: string) => new InvalidSetting({ setting, reason })
+
+/** Replaces `${NAME}` in the file's strings with the environment's values. */
+const interpolate = (value: unknown, where: string): Effect.Effect<unknown, InvalidSetting> => {
+  if (typeof value === "string") {
+    return Effect.reduce(value.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g) ?? [], value, (text, reference) =>
+      Config.string(reference.slice(2, -1)).pipe(
+        Effect.map((replacement) => text.replace(reference, replacement)),
+        Effect.mapError(() => invalid(where, `${reference} is not set in the environment`))))
+  }
+  if (Array.isArray(value)) return Effect.forEach(value, (item) => interpolate(item, where))
+  if (typeof value === "object" && value !== null) {
+    return Effect.map(Effect.forEach(Object.entries(value), ([key, item]) =>
+      Effect.map(interpolate(item, where === "" ? key : `${where}.${key}`), (v) => [key, v] as const)), Object.fromEntries)
+  }
+  return Effect.succeed(value)
+}
+
+/** The config file's contents, interpolated; `{}` without a file. */
+const readFile = (path: string | undefined, origin: string) => Effect.gen(function* () {
+  if (path === undefined) return {}
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(path).pipe(Effect.mapError((e) => invalid(origin, `cannot read ${path}: ${e.message}`)))
+  const parsed = yield* Effect.try({ try: (): unknown => parse(text), catch: (e) => invalid(origin, `${path} is not valid YAML: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`) })
+  if (parsed === null || parsed === undefined) return {}
+  if (typeof parsed !== "object" || Array.isArray(parsed)) return yield* invalid(origin, `${path} must hold a mapping`)
+  return yield* interpolate(parsed, "")
+})
+
+const fileValue = (file: unknown, key: string): unknown =>
+  key.split(".").reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? Reflect.get(node, part) : undefined), file)
+
+const toRaw = (value: unknown, origin: string): Option.Option<Raw> => {
+  if (value === undefined || value === null || value === "") return Option.none()
+  if (Array.isArray(value)) return value.length === 0 ? Option.none() : Option.some({ value: value.map(String), origin })
+  return Option.some({ value: String(value), origin })
+}
+
+/** The first of flag, environment and file that holds a value. */
+const lookup = (flags: RunFlags, file: unknown, setting: Setting) => Effect.gen(function* () {
+  const flag = setting.flag === undefined ? Option.none() : toRaw(flags[setting.flag], setting.flagName ?? setting.env)
+  if (Option.isSome(flag)) return flag
+  const env = yield* Config.option(Config.string(setting.env))
+  const fromEnv = Option.flatMap(env, (value) => toRaw(setting.list === true ? value.split(",").map((v) => v.trim()).filter((v) => v !== "") : value, setting.env))
+  if (Option.isSome(fromEnv)) return fromEnv
+  return setting.file === undefined ? Option.none<Raw>() : toRaw(fileValue(file, setting.file), setting.file)
+}).pipe(Effect.orDie)
+
+const single = (raw: Raw): string => (typeof raw.value === "string" ? raw.value : raw.value.join(","))
+const many = (raw: Option.Option<Raw>): ReadonlyArray<string> =>
+  Option.match(raw, { onNone: () => [], onSome: (r) => (typeof r.value === "string" ? r.value.split(",").map((v) => v.trim()) : r.value) })
+
+/** Validates an optional setting with a domain parser; the error names where it was read. */
+const optional = <A>(raw: Option.Option<Raw>, parse: (value: string) => Either.Either<A, string>) =>
+  Option.match(raw, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (r) => Either.match(parse(single(r)), { onLeft: (reason) => Effect.fail(invalid(r.origin, reason)), onRight: Effect.succeed })
+  })
+
+/** Loads and validates the configuration; fails with the first invalid or missing setting. */
+export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
+  const configFile = flags.config !== undefined ? Option.some({ value: flags.config, origin: "--config" }) : Option.map(
+    yield* Config.option(Config.string("PIPEOPS_CONFIG_FILE")).pipe(Effect.orDie), (value) => ({ value, origin: "PIPEOPS_CONFIG_FILE" }))
+  const file = yield* readFile(Option.getOrUndefined(Option.map(configFile, (c) => c.value)), Option.match(configFile, { onNone: () => "", onSome: (c) => c.origin }))
+  const get = (setting: Setting) => lookup(flags, file, setting)
+
+  const apiUrl = yield* optional(yield* get(settings.apiUrl), parseHttpUrl)
+  if (apiUrl === undefined) return yield* invalid("PIPEOPS_API_URL", "required (or --api-url, or pipeops.api_url in the config file)")
+  const token = yield* tokenSource(yield* get(settings.token), yield* get(settings.tokenFile))
+  const routingMode = yield* optional(yield* get(settings.routingMode), parseRoutingMode)
+  const publicEndpoint = yield* optional(yield* get(settings.publicEndpoint), parseEndpoint)
+  const ingressService = yield* optional(yield* get(settings.ingressService), parseServiceRef)
+  const labelSelector = yield* optional(yield* get(settings.labelSelector), parseLabelSelector)
+  const resync = yield* optional(yield* get(settings.resyncInterval), parseDuration)
+  const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
+  const clusterUuid = Option.getOrUndefined(Option.map(yield* get(settings.clusterUuid), single))
+  return {
+    apiUrl, token, clusterUuid,
+    selection: { ingressClasses: many(yield* get(settings.ingressClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
+    overrides: { routingMode, publicEndpoint, ingressService },
+    resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
+    adminPort: adminPort ?? 8080
+  } satisfies AgentConfig
+})
+
+/** `PIPEOPS_TOKEN` (or its file key), else a readable, non-empty token file. */
+const tokenSource = (value: Option.Option<Raw>, file: Option.Option<Raw>) => Effect.gen(function* () {
+  if (Option.isSome(value)) return { _tag: "Value", value: Redacted.make(single(value.value)) } as const
+  if (Option.isNone(file)) return yield* invalid("PIPEOPS_TOKEN", "required: set PIPEOPS_TOKEN or PIPEOPS_TOKEN_FILE (or --token-file)")
+  const path = single(file.value)
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(path).pipe(Effect.mapError((e) => invalid(file.value.origin, `cannot read ${path}: ${e.message}`)))
+  if (text.trim() === "") return yield* invalid(file.value.origin, `${path} is empty`)
+  return { _tag: "File", path } as const
+})

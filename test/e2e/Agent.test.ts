@@ -1,0 +1,125 @@
+/**
+ * The built agent as a process against the API-server simulator and the reference controller,
+ * both on loopback.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { createServer, type AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ingresses, services } from "../../src/kubernetes/Resources.js"
+import { simulator, type Simulator } from "../support/ApiServerSimulator.js"
+import { backend, ingress, path, rule, service } from "../support/Builders.js"
+import { startCli } from "../support/Cli.js"
+import { serveController } from "../support/ControllerServer.js"
+
+const dir = mkdtempSync(join(tmpdir(), "agent-e2e-"))
+const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as AddressInfo).port
+    server.close(() => resolve(port))
+  })
+}))
+
+/** Polls until `check` holds (real time). */
+const eventually = <A>(read: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 10_000) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const value = yield* read
+      if (check(value)) return value
+      yield* Effect.sleep(Duration.millis(50))
+    }
+  }).pipe(Effect.timeoutFail({ duration: Duration.millis(timeoutMs), onTimeout: () => new Error("condition not reached in time") }))
+
+const twoPaths = (name: string, host: string) =>
+  ingress({ name, rules: [rule(host, path("/", backend("web", 80)), path("/api", backend("api", 8080)))] })
+
+/** A cluster, a controller and the agent process between them. */
+const environment = (setup: (sim: Simulator) => void = () => undefined, extraEnv: Record<string, string> = {}, args: ReadonlyArray<string> = []) =>
+  Effect.gen(function* () {
+    const sim = yield* simulator({ token: "kube-token", kubeSystemUid: "uid-e2e" })
+    setup(sim)
+    const controller = yield* serveController(new Map([["agent-token", "uid-e2e"]]))
+    const kubeconfig = join(dir, `kubeconfig-${sim.port}`)
+    writeFileSync(kubeconfig, sim.kubeconfig())
+    const adminPort = yield* freePort()
+    const agent = yield* Effect.acquireRelease(
+      Effect.sync(() => startCli(["run", ...args], {
+        KUBECONFIG: kubeconfig, PIPEOPS_API_URL: controller.url, PIPEOPS_TOKEN: "agent-token",
+        PIPEOPS_ADMIN_PORT: String(adminPort), LOG_LEVEL: "debug", ...extraEnv
+      })),
+      (agent) => Effect.promise(() => agent.stop("SIGKILL")))
+    const routes = Effect.promise(async () => {
+      const response = await fetch(`${controller.url}/api/v1/gateway/routes/cluster/uid-e2e`, { headers: { authorization: "Bearer agent-token" } })
+      const body = (await response.json()) as { routes: ReadonlyArray<{ hostname: string; path: string }> }
+      return body.routes.map((r) => `${r.hostname}${r.path}`)
+    })
+    const admin = (endpoint: string) => Effect.promise(async () => {
+      const response = await fetch(`http://127.0.0.1:${adminPort}${endpoint}`).catch(() => undefined)
+      return response === undefined ? { status: 0, body: "" } : { status: response.status, body: await response.text() }
+    })
+    return { sim, agent, routes, admin }
+  })
+
+describe("pipeops-agent run (built program)", () => {
+  it.live("syncs 50 Ingresses at startup, then follows adds, updates and deletes", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => {
+        for (let i = 0; i < 50; i++) sim.store.upsert(ingresses, twoPaths(`app-${i}`, `app-${i}.example.com`))
+      })
+      yield* eventually(env.routes, (r) => r.length === 100, 20_000)
+      yield* Effect.promise(() => env.agent.waitForLog("syncing existing ingresses to controller"))
+      env.sim.store.upsert(ingresses, twoPaths("new", "new.example.com"))
+      yield* eventually(env.routes, (r) => r.includes("new.example.com/api"))
+      env.sim.store.upsert(ingresses, ingress({ name: "app-0", host: "moved.example.com" }))
+      yield* eventually(env.routes, (r) => r.includes("moved.example.com/") && !r.includes("app-0.example.com/"))
+      env.sim.store.remove(ingresses, "default", "app-1")
+      const final = yield* eventually(env.routes, (r) => !r.includes("app-1.example.com/"))
+      expect(final).toHaveLength(100 - 2 + 2 - 2 + 1)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("reports ready only after the initial sync, with the heartbeat metadata in /status and metrics", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => {
+        sim.store.upsert(services, service({ lb: [{ ip: "203.0.113.45" }] }))
+        sim.store.upsert(ingresses, twoPaths("a", "a.example.com"))
+      })
+      const ready = yield* eventually(env.admin("/readyz"), (r) => r.status === 200, 20_000)
+      expect(JSON.parse(ready.body)).toEqual({ ready: true, reasons: [] })
+      const status = JSON.parse((yield* env.admin("/status")).body)
+      expect(status).toMatchObject({ cluster_uuid: "uid-e2e", is_private: false, routing_mode: "direct", public_endpoint: "203.0.113.45:80", gateway_routes: 2 })
+      const metrics = (yield* env.admin("/metrics")).body
+      expect(metrics).toContain(`gateway_routing_mode{mode="direct"} 1`)
+      expect(metrics).toContain("gateway_routes 2")
+      expect((yield* env.admin("/healthz")).status).toBe(200)
+      expect(env.agent.output()).not.toContain("agent-token")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("is not ready while the controller refuses its token", () =>
+    Effect.gen(function* () {
+      const env = yield* environment(() => undefined, { PIPEOPS_TOKEN: "wrong-token" })
+      const notReady = yield* eventually(env.admin("/readyz"), (r) => r.status === 503 && r.body.includes("token"), 20_000)
+      expect(JSON.parse(notReady.body).ready).toBe(false)
+      expect(env.agent.output()).not.toContain("wrong-token")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("exits 0 promptly on SIGTERM", () =>
+    Effect.gen(function* () {
+      const env = yield* environment()
+      yield* eventually(env.admin("/readyz"), (r) => r.status === 200, 20_000)
+      const started = Date.now()
+      expect(yield* Effect.promise(() => env.agent.stop("SIGTERM"))).toBe(0)
+      expect(Date.now() - started).toBeLessThan(5_000)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("--once exits 0 after a successful sync, 1 when the controller refuses it", () =>
+    Effect.gen(function* () {
+      const good = yield* environment((sim) => sim.store.upsert(ingresses, twoPaths("a", "a.example.com")), {}, ["--once"])
+      expect(yield* Effect.promise(() => good.agent.exited)).toBe(0)
+      expect(yield* good.routes).toEqual(["a.example.com/", "a.example.com/api"])
+      const refused = yield* environment(() => undefined, { PIPEOPS_TOKEN: "wrong-token" }, ["--once"])
+      expect(yield* Effect.promise(() => refused.agent.exited)).toBe(1)
+    }).pipe(Effect.scoped), 60_000)
+})
