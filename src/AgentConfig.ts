@@ -27,6 +27,8 @@ export interface AgentConfig {
   readonly selection: IngressSelection
   readonly overrides: ModeOverrides
   readonly resyncInterval: Duration.Duration
+  /** How long a switch away from direct routing waits. */
+  readonly modeGracePeriod: Duration.Duration
   readonly adminPort: number
 }
 
@@ -43,6 +45,7 @@ export interface RunFlags {
   readonly namespaces: ReadonlyArray<string>
   readonly selector?: string | undefined
   readonly resyncInterval?: string | undefined
+  readonly modeGracePeriod?: string | undefined
   readonly adminPort?: string | undefined
 }
 
@@ -68,6 +71,7 @@ export const settings = {
   namespaces: { flag: "namespaces", flagName: "--namespace", env: "PIPEOPS_NAMESPACES", file: "gateway.namespaces", list: true },
   labelSelector: { flag: "selector", flagName: "--selector", env: "PIPEOPS_LABEL_SELECTOR", file: "gateway.label_selector" },
   resyncInterval: { flag: "resyncInterval", flagName: "--resync-interval", env: "PIPEOPS_RESYNC_INTERVAL", file: "gateway.resync_interval" },
+  modeGracePeriod: { flag: "modeGracePeriod", flagName: "--mode-grace-period", env: "PIPEOPS_MODE_GRACE_PERIOD", file: "gateway.mode_grace_period" },
   adminPort: { flag: "adminPort", flagName: "--admin-port", env: "PIPEOPS_ADMIN_PORT" }
 } as const satisfies Record<string, Setting>
 
@@ -151,6 +155,7 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const ingressService = yield* optional(yield* get(settings.ingressService), parseServiceRef)
   const labelSelector = yield* optional(yield* get(settings.labelSelector), parseLabelSelector)
   const resync = yield* optional(yield* get(settings.resyncInterval), parseDuration)
+  const grace = yield* optional(yield* get(settings.modeGracePeriod), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
   const clusterUuid = Option.getOrUndefined(Option.map(yield* get(settings.clusterUuid), single))
   return {
@@ -158,6 +163,7 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
     selection: { ingressClasses: many(yield* get(settings.ingressClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
     overrides: { routingMode, publicEndpoint, ingressService },
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
+    modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
 })

@@ -35,6 +35,7 @@ const flags = {
   namespaces: Options.text("namespace").pipe(Options.repeated, Options.withDescription("route only Ingresses in this namespace (repeatable)")),
   selector: text("selector", "route only Ingresses whose labels match"),
   resyncInterval: text("resync-interval", "authoritative sync period, e.g. 5m (PIPEOPS_RESYNC_INTERVAL)"),
+  modeGracePeriod: text("mode-grace-period", "how long a switch away from direct routing waits, e.g. 60s (PIPEOPS_MODE_GRACE_PERIOD)"),
   adminPort: text("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
@@ -82,7 +83,8 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
   if (onlyOnce) return yield* once(config, clusterUuid).pipe(Effect.provide(Layer.merge(cache, controller)), Effect.scoped)
   const engine = RouteSync.layer({
-    ...defaultRouteSyncSettings, clusterUuid, selection: config.selection, overrides: config.overrides, resyncInterval: config.resyncInterval
+    ...defaultRouteSyncSettings, clusterUuid, selection: config.selection, overrides: config.overrides,
+    resyncInterval: config.resyncInterval, gracePeriod: config.modeGracePeriod
   })
   const admin = AdminServer.layer(config.adminPort, clusterUuid)
   const agent = admin.pipe(Layer.provideMerge(engine), Layer.provide(Layer.merge(cache, controller)))

@@ -18,15 +18,16 @@ export interface KubeObject {
   readonly [field: string]: unknown
 }
 
-const KeyedObject = Schema.Struct({ metadata: KeyedMeta }, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-const decodeKeyed = Schema.decodeUnknownOption(KeyedObject)
+// Checked, not decoded: decoding would drop every field the schema does not name.
+const isKeyed = Schema.is(Schema.Struct({ metadata: KeyedMeta }))
 
 /**
- * The object in one internal shape (R18): plain JSON with `kind` and `apiVersion` filled in from the
- * resource; `None` when it has no `metadata.name` (such objects are skipped).
+ * The object in one internal shape (R18): the raw JSON, every field kept, with `kind` and
+ * `apiVersion` filled in from the resource; `None` when it has no `metadata.name` (such objects
+ * are skipped).
  */
 export const normalize = (resource: Resource, raw: unknown): Option.Option<KubeObject> =>
-  Option.map(decodeKeyed(raw), (object) => ({ ...object, kind: resource.kind, apiVersion: apiVersionOf(resource) }))
+  isKeyed(raw) ? Option.some({ ...raw, kind: resource.kind, apiVersion: apiVersionOf(resource) }) : Option.none()
 
 /** The cache key: `namespace/name`, or `name` for cluster-scoped objects. */
 export const keyOf = (object: KubeObject): string =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
 
@@ -18,6 +18,21 @@ describe("RouteSync startup", () => {
       expect(yield* t.controller.lines).toEqual(["sync a.example.com /,a.example.com /api,b.example.com /"])
       expect((yield* t.engine.status).started).toBe(true)
       expect((yield* t.engine.status).registeredRoutes).toBe(3)
+    }))
+
+  it.scoped("Ingress metadata reaches extraction: opt-out, labels and the older claimant of a contested route", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({
+        ingresses: [
+          { ...web("opted-out", "hidden.example.com"), annotations: { "pipeops.io/route-sync": "false" } },
+          { ...web("newer", "shared.example.com"), createdAt: "2026-02-01T00:00:00Z" },
+          { name: "older", createdAt: "2026-01-01T00:00:00Z", rules: [rule("shared.example.com", path("/", backend("older", 81)))] }
+        ],
+        settings: { selection: { ingressClasses: [], namespaces: [], labelSelector: Option.none() } }
+      })
+      const calls = yield* t.controller.calls
+      expect(calls.map((c) => c.summary)).toEqual(["shared.example.com /"])
+      expect(JSON.stringify(calls[0]?.body)).toContain(`"ingress_name":"older"`)
     }))
 
   it.scoped("an empty cluster sends an empty sync", () =>

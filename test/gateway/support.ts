@@ -1,7 +1,7 @@
 /**
  * The sync engine over the in-memory cluster and the recording controller, under TestClock.
  */
-import { Duration, Effect, Layer, Option, TestClock } from "effect"
+import { Duration, Effect, Layer, TestClock } from "effect"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import { ClusterCache } from "../../src/gateway/ClusterCache.js"
 import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../../src/gateway/RouteSync.js"
@@ -48,4 +48,4 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   }
 })
 
-export { backend, path, rule, Option }
+export { backend, path, rule }

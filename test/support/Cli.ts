@@ -36,7 +36,11 @@ export interface RunningCli {
 }
 
 /** Starts `node dist/main.js ...args` with JSON logs. */
-export const startCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): RunningCli => {
+export const startCli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+  onLine: (line: string) => void = () => undefined
+): RunningCli => {
   const child = spawn(process.execPath, ["dist/main.js", ...args], {
     cwd: root,
     env: { ...process.env, LOG_FORMAT: "json", ...env },
@@ -44,8 +48,13 @@ export const startCli = (args: ReadonlyArray<string>, env: Record<string, string
   })
   let output = ""
   const listeners = new Set<() => void>()
+  let partial = ""
   const onData = (chunk: Buffer) => {
-    output += chunk.toString("utf8")
+    const text = chunk.toString("utf8")
+    output += text
+    const lines = (partial + text).split("\n")
+    partial = lines.pop() ?? ""
+    for (const line of lines) onLine(line)
     for (const listener of listeners) listener()
   }
   child.stdout.on("data", onData)

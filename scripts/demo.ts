@@ -1,0 +1,109 @@
+/**
+ * `npm run demo`: the whole system on loopback. The API-server simulator holds the cluster in
+ * examples/, the reference controller and the built agent run as processes; the demo changes the
+ * cluster step by step and prints the controller's route table after each. Exit code 0 when
+ * every step converged.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Effect } from "effect"
+import { writeFileSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ingressClasses, ingresses, services } from "../src/kubernetes/Resources.js"
+import { readManifests } from "../src/plan/Manifests.js"
+import { startSimulator, type Simulator } from "../test/support/ApiServerSimulator.js"
+import { ingress, service } from "../test/support/Builders.js"
+import { startCli, type RunningCli } from "../test/support/Cli.js"
+
+const clusterUuid = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
+const token = "demo-token"
+
+interface Route { readonly hostname: string; readonly path: string; readonly service_name: string; readonly service_port: number; readonly routing_mode: string; readonly public_endpoint: string }
+
+const routeTable = async (controllerUrl: string): Promise<ReadonlyArray<Route>> => {
+  const response = await fetch(`${controllerUrl}/api/v1/gateway/routes/cluster/${clusterUuid}`, { headers: { authorization: `Bearer ${token}` } })
+  return ((await response.json()) as { routes: ReadonlyArray<Route> }).routes
+}
+
+const show = (routes: ReadonlyArray<Route>) => {
+  const rows = routes.map((r) => `  ${`${r.hostname}${r.path}`.padEnd(32)} -> ${`${r.service_name}:${r.service_port}`.padEnd(18)} ${r.routing_mode} ${r.public_endpoint}`)
+  console.log(rows.length === 0 ? "  (no routes)" : rows.join("\n"))
+}
+
+/** Waits until the route table satisfies `check`, for at most 15 s. */
+const converge = async (controllerUrl: string, check: (routes: ReadonlyArray<Route>) => boolean) => {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const routes = await routeTable(controllerUrl)
+    if (check(routes)) return { ok: true, routes }
+    if (Date.now() > deadline) return { ok: false, routes }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const seed = async (sim: Simulator) => {
+  const objects = await Effect.runPromise(readManifests(["examples"]).pipe(Effect.provide(NodeContext.layer)))
+  const byKind = new Map([["Ingress", ingresses], ["Service", services], ["IngressClass", ingressClasses]])
+  for (const { object } of objects) {
+    const resource = byKind.get(String(object["kind"]))
+    if (resource !== undefined) sim.store.upsert(resource, { ...object })
+  }
+}
+
+const has = (routes: ReadonlyArray<Route>, key: string) => routes.some((r) => `${r.hostname}${r.path}` === key)
+
+const main = async () => {
+  const sim = await startSimulator({ token: "kube-token", kubeSystemUid: clusterUuid })
+  await seed(sim)
+  const dir = mkdtempSync(join(tmpdir(), "pipeops-demo-"))
+  writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig())
+  const processes: Array<RunningCli> = []
+  const stopAll = async () => {
+    await Promise.all(processes.map((p) => p.stop("SIGTERM")))
+    await sim.close()
+  }
+  try {
+    const controller = startCli(["controller", "--port", "0", "--token", `${token}=${clusterUuid}`])
+    processes.push(controller)
+    const listening = await controller.waitForLog("controller listening")
+    const controllerUrl = `http://127.0.0.1:${String(Reflect.get(Object(listening["annotations"]), "port"))}`
+    console.log(`reference controller on ${controllerUrl}; API-server simulator on ${sim.url}\n`)
+    const agent = startCli(["run", "--admin-port", "0"], {
+      KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controllerUrl, PIPEOPS_TOKEN: token,
+      PIPEOPS_MODE_GRACE_PERIOD: "2s", LOG_FORMAT: "pretty"
+    }, (line) => console.log(`  agent | ${line}`))
+    processes.push(agent)
+
+    const steps: ReadonlyArray<{ readonly title: string; readonly act: () => void; readonly done: (r: ReadonlyArray<Route>) => boolean }> = [
+      { title: "startup: the examples are synced (direct: public LoadBalancer)", act: () => undefined,
+        done: (r) => r.length === 4 && r.every((x) => x.routing_mode === "direct") },
+      { title: "add Ingress docs (docs.example.com)", act: () => sim.store.upsert(ingresses, ingress({ name: "docs", namespace: "blog", host: "docs.example.com" })),
+        done: (r) => has(r, "docs.example.com/") },
+      { title: "edit Ingress docs: move it to handbook.example.com", act: () => sim.store.upsert(ingresses, ingress({ name: "docs", namespace: "blog", host: "handbook.example.com" })),
+        done: (r) => has(r, "handbook.example.com/") && !has(r, "docs.example.com/") },
+      { title: "delete Ingress blog", act: () => sim.store.remove(ingresses, "blog", "blog"),
+        done: (r) => !has(r, "blog.example.com/") },
+      { title: "the LoadBalancer turns private (MetalLB 192.168.1.240): tunnel after the grace period",
+        act: () => sim.store.upsert(services, service({ labels: { "app.kubernetes.io/name": "ingress-nginx" }, ports: [{ name: "http", port: 80 }, { name: "https", port: 443 }], lb: [{ ip: "192.168.1.240" }] })),
+        done: (r) => r.length > 0 && r.every((x) => x.routing_mode === "tunnel" && x.public_endpoint === "") }
+    ]
+    let failed = 0
+    for (const [index, step] of steps.entries()) {
+      step.act()
+      const result = await converge(controllerUrl, step.done)
+      console.log(`\n== step ${index + 1}: ${step.title}: ${result.ok ? "converged" : "DID NOT CONVERGE"}`)
+      show(result.routes)
+      console.log("")
+      if (!result.ok) failed += 1
+    }
+    console.log(failed === 0 ? "demo: every step converged" : `demo: ${failed} step(s) did not converge`)
+    return failed === 0 ? 0 : 1
+  } finally {
+    await stopAll()
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  console.error("demo failed:", error)
+  process.exit(1)
+})
