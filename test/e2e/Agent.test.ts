@@ -3,7 +3,7 @@
  * both on loopback.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Exit, Scope } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -15,6 +15,7 @@ import { startCli } from "../support/Cli.js"
 import { serveController } from "../support/ControllerServer.js"
 
 const dir = mkdtempSync(join(tmpdir(), "agent-e2e-"))
+const tokens = new Map([["agent-token", "uid-e2e"]])
 const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
   const server = createServer()
   server.listen(0, "127.0.0.1", () => {
@@ -41,7 +42,8 @@ const environment = (setup: (sim: Simulator) => void = () => undefined, extraEnv
   Effect.gen(function* () {
     const sim = yield* simulator({ token: "kube-token", kubeSystemUid: "uid-e2e" })
     setup(sim)
-    const controller = yield* serveController(new Map([["agent-token", "uid-e2e"]]))
+    const controllerScope = yield* Scope.make()
+    const controller = yield* serveController(tokens).pipe(Scope.extend(controllerScope))
     const kubeconfig = join(dir, `kubeconfig-${sim.port}`)
     writeFileSync(kubeconfig, sim.kubeconfig())
     const adminPort = yield* freePort()
@@ -60,7 +62,7 @@ const environment = (setup: (sim: Simulator) => void = () => undefined, extraEnv
       const response = await fetch(`http://127.0.0.1:${adminPort}${endpoint}`).catch(() => undefined)
       return response === undefined ? { status: 0, body: "" } : { status: response.status, body: await response.text() }
     })
-    return { sim, agent, routes, admin }
+    return { sim, agent, routes, admin, controllerScope, controllerPort: controller.port }
   })
 
 describe("pipeops-agent run (built program)", () => {
@@ -85,7 +87,10 @@ describe("pipeops-agent run (built program)", () => {
       const env = yield* environment((sim) => {
         sim.store.upsert(services, service({ lb: [{ ip: "203.0.113.45" }] }))
         sim.store.upsert(ingresses, twoPaths("a", "a.example.com"))
+        sim.inject("list", services, { kind: "delay", millis: 3_000 })
       })
+      const first = yield* eventually(env.admin("/readyz"), (r) => r.status !== 0, 20_000)
+      expect([first.status, JSON.parse(first.body).reasons]).toEqual([503, ["services not synced", "initial sync not done"]])
       const ready = yield* eventually(env.admin("/readyz"), (r) => r.status === 200, 20_000)
       expect(JSON.parse(ready.body)).toEqual({ ready: true, reasons: [] })
       const status = JSON.parse((yield* env.admin("/status")).body)
@@ -94,7 +99,7 @@ describe("pipeops-agent run (built program)", () => {
       expect(metrics).toContain(`gateway_routing_mode{mode="direct"} 1`)
       expect(metrics).toContain("gateway_routes 2")
       expect((yield* env.admin("/healthz")).status).toBe(200)
-      expect(env.agent.output()).not.toContain("agent-token")
+      for (const text of [env.agent.output(), metrics, JSON.stringify(status)]) expect(text).not.toContain("agent-token")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("is not ready while the controller refuses its token", () =>
@@ -103,6 +108,36 @@ describe("pipeops-agent run (built program)", () => {
       const notReady = yield* eventually(env.admin("/readyz"), (r) => r.status === 503 && r.body.includes("token"), 20_000)
       expect(JSON.parse(notReady.body).ready).toBe(false)
       expect(env.agent.output()).not.toContain("wrong-token")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a watch killed mid-stream and a 410 lose no delete", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => {
+        for (const name of ["a", "b", "c"]) sim.store.upsert(ingresses, twoPaths(name, `${name}.example.com`))
+      })
+      yield* eventually(env.routes, (r) => r.length === 6, 20_000)
+      env.sim.inject("watch", ingresses, { kind: "killAfter", events: 0 }, { kind: "errorEvent", code: 410 })
+      env.sim.store.upsert(ingresses, twoPaths("d", "d.example.com"))
+      yield* eventually(env.routes, (r) => r.includes("d.example.com/"))
+      env.sim.store.remove(ingresses, "default", "a")
+      env.sim.store.compact()
+      const final = yield* eventually(env.routes, (r) => !r.includes("a.example.com/"), 20_000)
+      expect(final).toEqual(["b.example.com/", "b.example.com/api", "c.example.com/", "c.example.com/api", "d.example.com/", "d.example.com/api"])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("converges after the controller was down for 5 s", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => sim.store.upsert(ingresses, twoPaths("a", "a.example.com")))
+      yield* eventually(env.routes, (r) => r.length === 2, 20_000)
+      yield* Scope.close(env.controllerScope, Exit.void)
+      env.sim.store.upsert(ingresses, twoPaths("b", "b.example.com"))
+      env.sim.store.remove(ingresses, "default", "a")
+      yield* Effect.sleep(Duration.seconds(5))
+      yield* serveController(tokens, env.controllerPort)
+      // The restarted controller has an empty registry: the agent's pending calls and its periodic
+      // resync fill it; what must appear is b, and a must not.
+      const final = yield* eventually(env.routes, (r) => r.includes("b.example.com/api") && !r.includes("a.example.com/"), 30_000)
+      expect(final).toContain("b.example.com/")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("exits 0 promptly on SIGTERM", () =>
