@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
+import { eventually } from "../support/Eventually.js"
 import { simulator, type Simulator } from "../support/ApiServerSimulator.js"
 import { backend, ingress, path, rule, service } from "../support/Builders.js"
 import { startCli } from "../support/Cli.js"
@@ -23,16 +24,6 @@ const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
     server.close(() => resolve(port))
   })
 }))
-
-/** Polls until `check` holds (real time). */
-const eventually = <A>(read: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 10_000) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const value = yield* read
-      if (check(value)) return value
-      yield* Effect.sleep(Duration.millis(50))
-    }
-  }).pipe(Effect.timeoutFail({ duration: Duration.millis(timeoutMs), onTimeout: () => new Error("condition not reached in time") }))
 
 const twoPaths = (name: string, host: string) =>
   ingress({ name, rules: [rule(host, path("/", backend("web", 80)), path("/api", backend("api", 8080)))] })

@@ -11,6 +11,7 @@ import { KubernetesApi } from "../../src/kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions, makeReflector, type ReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
 import { ingress, service } from "../support/Builders.js"
+import { eventually } from "../support/Eventually.js"
 import { simulator, type Simulator } from "../support/ApiServerSimulator.js"
 import { makeClusterStore } from "../support/ClusterStore.js"
 
@@ -28,16 +29,6 @@ const fast: ReflectorOptions = {
   inactivity: Duration.seconds(2),
   backoff: { initial: Duration.millis(50), cap: Duration.millis(200), jitter: false, resetAfter: Duration.minutes(2) }
 }
-
-/** Polls `read` every 20 ms until `check` holds, failing after `timeoutMs`. */
-const eventually = <A>(read: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 5000) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const value = yield* read
-      if (check(value)) return value
-      yield* Effect.sleep(Duration.millis(20))
-    }
-  }).pipe(Effect.timeoutFail({ duration: Duration.millis(timeoutMs), onTimeout: () => new Error("condition not reached in time") }))
 
 /** A live reflector over the simulator; `keys` is the consumer's view of the cache. */
 const reflect = (sim: Simulator, options: ReflectorOptions = fast, bearer = token) => Effect.gen(function* () {
