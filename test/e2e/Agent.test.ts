@@ -81,7 +81,9 @@ describe("pipeops-agent run (built program)", () => {
         sim.inject("list", services, { kind: "delay", millis: 3_000 })
       })
       const first = yield* eventually(env.admin("/readyz"), (r) => r.status !== 0, 20_000)
-      expect([first.status, JSON.parse(first.body).reasons]).toEqual([503, ["services not synced", "initial sync not done"]])
+      expect(first.status).toBe(503)
+      // Other caches may still be listing too at the first answer; services surely are.
+      expect(JSON.parse(first.body).reasons).toEqual(expect.arrayContaining(["services not synced", "initial sync not done"]))
       const ready = yield* eventually(env.admin("/readyz"), (r) => r.status === 200, 20_000)
       expect(JSON.parse(ready.body)).toEqual({ ready: true, reasons: [] })
       const status = JSON.parse((yield* env.admin("/status")).body)
