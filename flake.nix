@@ -9,7 +9,7 @@
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
     in
     {
-      packages = forAllSystems (pkgs: {
+      packages = forAllSystems (pkgs: rec {
         default = pkgs.buildNpmPackage {
           pname = "pipeops-agent";
           version = "0.1.0";
@@ -19,6 +19,21 @@
           npmDepsHash = pkgs.lib.fakeHash;
           npmBuildScript = "build";
           meta.mainProgram = "pipeops-agent";
+        };
+
+        # The OCI image: the same entrypoint as the Dockerfile's, as a non-root user.
+        image = pkgs.dockerTools.buildLayeredImage {
+          name = "pipeops-agent";
+          tag = "0.1.0";
+          contents = [ pkgs.cacert ];
+          config = {
+            Entrypoint = [ "${pkgs.nodejs_22}/bin/node" "${default}/lib/node_modules/pipeops-agent/dist/main.js" ];
+            Cmd = [ "run" ];
+            User = "65532:65532";
+            Env = [ "NODE_ENV=production" "LOG_FORMAT=json" ];
+            ExposedPorts = { "8080/tcp" = { }; };
+            StopSignal = "SIGTERM";
+          };
         };
       });
 

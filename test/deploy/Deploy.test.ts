@@ -1,0 +1,120 @@
+/**
+ * The shipped manifests, Dockerfile and flake checked against the code they deploy.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { isBuiltin } from "node:module"
+import { join } from "node:path"
+import { parseAllDocuments } from "yaml"
+import { settings } from "../../src/AgentConfig.js"
+import { watchedResources } from "../../src/kubernetes/Resources.js"
+import { root } from "../support/Cli.js"
+
+type Doc = Record<string, unknown>
+
+const read = (file: string) => readFileSync(join(root, file), "utf8")
+const docs = (file: string): ReadonlyArray<Doc> => parseAllDocuments(read(file)).map((d) => d.toJS() as Doc)
+const manifests = readdirSync(join(root, "deploy")).filter((f) => f.endsWith(".yaml")).map((f) => `deploy/${f}`)
+const all = [...manifests, "deploy/examples/servicemonitor.yaml"].flatMap(docs)
+const ofKind = (kind: string) => all.filter((d) => d["kind"] === kind)
+/** Reads a nested field by path; these tests know the manifests' shapes. */
+const at = (value: unknown, ...path: ReadonlyArray<string | number>): unknown =>
+  path.reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? Reflect.get(node, key) : undefined), value)
+
+describe("deploy/", () => {
+  it("every manifest parses, and the kustomization lists every file", () => {
+    for (const doc of all) expect(typeof doc["kind"]).toBe("string")
+    const listed = at(docs("deploy/kustomization.yaml")[0], "resources")
+    expect([...(listed as ReadonlyArray<string>)].sort()).toEqual(manifests.filter((f) => !f.endsWith("kustomization.yaml")).map((f) => f.slice("deploy/".length)).sort())
+  })
+
+  it("grants exactly what the code reads: get/list/watch on the watched resources, get on kube-system", () => {
+    const [role] = ofKind("ClusterRole")
+    const rules = (at(role, "rules") as ReadonlyArray<Doc>).map((rule) => ({
+      groups: at(rule, "apiGroups"), resources: at(rule, "resources"), verbs: at(rule, "verbs"), names: at(rule, "resourceNames") ?? null
+    }))
+    const granted = rules.flatMap((r) => (r.resources as ReadonlyArray<string>).map((resource) =>
+      `${(r.groups as ReadonlyArray<string>).join()}/${resource} ${(r.verbs as ReadonlyArray<string>).join()} ${JSON.stringify(r.names)}`))
+    const needed = [
+      ...watchedResources.map((r) => `${r.group}/${r.plural} get,list,watch null`),
+      `/namespaces get ["kube-system"]`
+    ]
+    expect(granted.sort()).toEqual(needed.sort())
+    expect(at(ofKind("ClusterRoleBinding")[0], "subjects", 0, "name")).toBe(at(ofKind("ServiceAccount")[0], "metadata", "name"))
+  })
+
+  it("the Deployment's probes hit the admin endpoints on the admin port, and its env names are settings the agent reads", () => {
+    const [deployment] = ofKind("Deployment")
+    const container = at(deployment, "spec", "template", "spec", "containers", 0)
+    const env = at(container, "env") as ReadonlyArray<Doc>
+    const adminPort = env.find((e) => e["name"] === "PIPEOPS_ADMIN_PORT")?.["value"]
+    expect(at(container, "ports", 0)).toEqual({ name: "admin", containerPort: Number(adminPort) })
+    expect([at(container, "livenessProbe", "httpGet"), at(container, "readinessProbe", "httpGet")])
+      .toEqual([{ path: "/healthz", port: "admin" }, { path: "/readyz", port: "admin" }])
+    const known = new Set([...Object.values(settings).map((s) => s.env), "LOG_FORMAT", "LOG_LEVEL"])
+    for (const { name } of env) expect(known.has(String(name))).toBe(true)
+    expect(at(deployment, "spec", "template", "metadata", "annotations", "prometheus.io/port")).toBe(adminPort)
+  })
+
+  it("runs locked down: non-root, read-only root, no capabilities, RuntimeDefault seccomp, the token as a file", () => {
+    const pod = at(ofKind("Deployment")[0], "spec", "template", "spec")
+    const container = at(pod, "containers", 0)
+    expect(at(pod, "securityContext")).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } })
+    expect(at(container, "securityContext")).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } })
+    expect(at(container, "resources", "limits", "memory")).toBeDefined()
+    const tokenFile = (at(container, "env") as ReadonlyArray<Doc>).find((e) => e["name"] === "PIPEOPS_TOKEN_FILE")?.["value"]
+    const mount = (at(container, "volumeMounts") as ReadonlyArray<Doc>).find((m) => m["name"] === "token")
+    expect(String(tokenFile).startsWith(String(mount?.["mountPath"]))).toBe(true)
+  })
+})
+
+describe("Dockerfile", () => {
+  const dockerfile = read("Dockerfile")
+  const stages = dockerfile.split(/^FROM /m).slice(1)
+
+  it("builds in one stage and runs the bundle alone, non-root, in a Node 22 runtime", () => {
+    expect(stages.map((s) => s.split("\n")[0])).toEqual([
+      "node:22-slim AS build", "gcr.io/distroless/nodejs22-debian12:nonroot AS runtime"
+    ])
+    const runtime = stages[1] ?? ""
+    expect(runtime).toMatch(/^USER 65532:65532$/m)
+    expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m)
+    expect(dockerfile).not.toMatch(/^HEALTHCHECK/m)
+    expect(runtime).not.toContain("node_modules")
+    expect(runtime).toContain("COPY --from=build /src/dist/main.js /app/main.js")
+    expect(runtime).toContain(`ENTRYPOINT ["/nodejs/bin/node", "/app/main.js"]`)
+  })
+
+  it("the entrypoint file exists after npm run build and runs without node_modules", () => {
+    expect(existsSync(join(root, "dist/main.js"))).toBe(true)
+    const required = [...read("dist/main.js").matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? "")
+    // Only optional modules that their users load inside try/catch may stay outside the bundle.
+    const optional = new Set(["bufferutil", "utf-8-validate", "encoding"])
+    // `node:` modules are built-ins, some only on newer Node (node:sqlite), also loaded guarded.
+    expect(new Set(required.filter((name) => !name.startsWith("node:") && !isBuiltin(name) && !optional.has(name)))).toEqual(new Set())
+  })
+})
+
+describe("flake.nix", () => {
+  const nix = spawnSync("nix-instantiate", ["--version"])
+  it.skipIf(nix.status !== 0)("parses (nix-instantiate --parse)", () => {
+    const result = spawnSync("nix-instantiate", ["--parse", join(root, "flake.nix")], { encoding: "utf8" })
+    expect(result.stderr).toBe("")
+    expect(result.status).toBe(0)
+  })
+  it.runIf(nix.status !== 0)("is not parsed: nix-instantiate is not installed (Debian: apt-get install nix-bin)", () => {
+    expect(read("flake.nix")).toContain("dockerTools.buildLayeredImage")
+  })
+})
+
+describe("README", () => {
+  it("the configuration table names every setting the agent reads", () => {
+    const readme = read("README.md")
+    for (const setting of Object.values(settings)) {
+      expect(readme).toContain(`\`${setting.env}\``)
+      if ("flagName" in setting) expect(readme).toContain(`\`${setting.flagName}`)
+      if ("file" in setting) expect(readme).toContain(`\`${setting.file}\``)
+    }
+  })
+})
