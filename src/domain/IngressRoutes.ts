@@ -35,6 +35,9 @@ export type ServiceIndex = ReadonlyMap<string, ServiceView>
 /** The annotation kubectl writes on `apply`: large, and of no use to the controller. */
 export const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
+// Every field was checked above; validating again in the constructor costs more than extraction.
+const disableValidation = true
+
 const pathTypes: ReadonlySet<string> = new Set<PathType>(["Exact", "Prefix", "ImplementationSpecific"])
 const isPathType = (value: string): value is PathType => pathTypes.has(value)
 // Segments Kubernetes rejects in Exact and Prefix paths.
@@ -133,7 +136,7 @@ const routeOfPath = (
     new Route({
       hostname: host, path, pathType, namespace: context.namespace, ingressName: context.ingress.metadata.name,
       ...backend, tls: isTlsHost(context.ingress, host), annotations: context.annotations
-    })).pipe(Either.mapLeft((problem) => ({ ingress: context.key, host, path, ...problem })))
+    }, disableValidation)).pipe(Either.mapLeft((problem) => ({ ingress: context.key, host, path, ...problem })))
 }
 
 /** The routes of one rule, or why it has none. */

@@ -108,6 +108,7 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
 
   const pass = (batch: ReadonlyArray<Trigger>) => Effect.gen(function* () {
     const changes = batch.flatMap((t) => (t._tag === "Change" ? [t.change] : []))
+    yield* Effect.logDebug("pass").pipe(Effect.annotateLogs({ triggers: batch.length, changes: changes.length }))
     refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes))
     const modeChanged = yield* decide
     const decision = mode.effective
@@ -131,6 +132,7 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
 
   const run = Effect.gen(function* () {
     yield* cache.synced
+    yield* Effect.logInfo("caches synced")
     yield* Effect.forkScoped(Stream.runForEach(cache.changes, (change) => Queue.offer(triggers, { _tag: "Change", change })))
     yield* Effect.forkScoped(Queue.offer(triggers, { _tag: "Resync" }).pipe(
       Effect.delay(settings.resyncInterval), Effect.repeat(Schedule.spaced(settings.resyncInterval).pipe(Schedule.jittered))))

@@ -64,7 +64,9 @@ const router = (clusterUuid: string) => HttpRouter.empty.pipe(
     return HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
   })),
   HttpRouter.get("/status", Effect.gen(function* () {
-    return HttpServerResponse.unsafeJson(statusDocument(clusterUuid, yield* (yield* RouteSync).status, yield* (yield* ClusterCache).reflectors))
+    const document = statusDocument(clusterUuid, yield* (yield* RouteSync).status, yield* (yield* ClusterCache).reflectors)
+    const memory = process.memoryUsage()
+    return HttpServerResponse.unsafeJson({ ...document, process: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed } })
   }))
 )
 

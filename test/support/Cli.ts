@@ -33,6 +33,7 @@ export interface RunningCli {
   readonly output: () => string
   /** Resolves with the exit code once the program exits by itself. */
   readonly exited: Promise<number | null>
+  readonly pid: number | undefined
 }
 
 /** Starts `node dist/main.js ...args` with JSON logs. */
@@ -41,7 +42,7 @@ export const startCli = (
   env: Record<string, string> = {},
   onLine: (line: string) => void = () => undefined
 ): RunningCli => {
-  const child = spawn(process.execPath, ["dist/main.js", ...args], {
+  const child = spawn(process.execPath, [...(process.env["AGENT_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? []), "dist/main.js", ...args], {
     cwd: root,
     env: { ...process.env, LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"]
@@ -87,5 +88,5 @@ export const startCli = (
     if (child.exitCode === null) child.kill(signal)
     return exited
   }
-  return { waitForLog, stop, output: () => output, exited }
+  return { waitForLog, stop, output: () => output, exited, pid: child.pid }
 }
