@@ -10,7 +10,7 @@ import { registerRequest, syncRequest, unregisterRequest, type ClusterIdentity }
 import type { Extracted } from "../domain/IngressRoutes.js"
 import type { RoutePlan } from "../domain/RoutePlan.js"
 import type { Route, RouteKey } from "../domain/Route.js"
-import { counted, type SyncStatus } from "./SyncStatus.js"
+import { counted, observed, type SyncStatus } from "./SyncStatus.js"
 
 /** What the controller has from us; owned by the engine's fiber. */
 export interface Registry {
@@ -21,6 +21,16 @@ export interface Registry {
 
 /** How a batch of calls went: all well, some failed, or the token was refused. */
 export type Outcome = "ok" | "failed" | "auth"
+
+/** Runs a controller call, recording how long it took (retries included) in the status. */
+const timed = <A, E>(status: Ref.Ref<SyncStatus>, operation: "register" | "unregister" | "sync", call: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const result = yield* Effect.either(call)
+    const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+    yield* Ref.update(status, (s) => observed(s, operation, seconds))
+    return result
+  })
 
 const worst = (outcomes: ReadonlyArray<Outcome>): Outcome =>
   outcomes.includes("auth") ? "auth" : outcomes.includes("failed") ? "failed" : "ok"
@@ -44,7 +54,7 @@ export const authoritativeSync = (
   const routes = extracted.routes
   yield* Effect.logInfo("syncing existing ingresses to controller").pipe(
     Effect.annotateLogs({ ingresses: new Set(routes.map((r) => r.ingress)).size, routes: routes.length }))
-  const result = yield* Effect.either(client.syncIngresses(syncRequest(routes, cluster)))
+  const result = yield* timed(status, "sync", client.syncIngresses(syncRequest(routes, cluster)))
   if (result._tag === "Left") return yield* failure(status, "sync", result.left)
   const conflicts = new Set(result.right.conflicts)
   registry.registered.clear()
@@ -69,14 +79,14 @@ const hostCalls = (
   host: { readonly hostname: string; readonly unregister: boolean; readonly routes: ReadonlyArray<Route> }
 ): Effect.Effect<Outcome> => Effect.gen(function* () {
   if (host.unregister) {
-    const result = yield* Effect.either(client.unregisterRoute(unregisterRequest(host.hostname, cluster)))
+    const result = yield* timed(status, "unregister", client.unregisterRoute(unregisterRequest(host.hostname, cluster)))
     if (result._tag === "Left") return yield* failure(status, "unregister", result.left)
     for (const [key, route] of registry.registered) if (route.hostname === host.hostname) registry.registered.delete(key)
     registry.refusedHosts.delete(host.hostname)
     yield* Ref.update(status, (s) => ({ ...counted(s, "unregister", true), authFailed: false }))
   }
   for (const route of host.routes) {
-    const result = yield* Effect.either(client.registerRoute(registerRequest(route, cluster)))
+    const result = yield* timed(status, "register", client.registerRoute(registerRequest(route, cluster)))
     if (result._tag === "Left" && result.left._tag === "RouteConflict") {
       registry.refusedHosts.add(route.hostname)
       yield* Effect.logWarning("hostname owned by another cluster").pipe(Effect.annotateLogs({ hostname: route.hostname }))

@@ -30,12 +30,35 @@ export interface SyncStatus {
   readonly register: Counter
   readonly unregister: Counter
   readonly sync: Counter
+  /** Controller call durations by operation (Prometheus histogram buckets, seconds). */
+  readonly durations: Readonly<Partial<Record<"register" | "unregister" | "sync", Histogram>>>
+}
+
+/** Upper bounds (seconds) of the request-duration buckets; the last bucket is +Inf. */
+export const durationBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/** Cumulative counts per bucket (same order as `durationBuckets`), with the sum and count. */
+export interface Histogram {
+  readonly buckets: ReadonlyArray<number>
+  readonly sum: number
+  readonly count: number
+}
+
+/** Records one call of `seconds` under `operation`. */
+export const observed = (status: SyncStatus, operation: "register" | "unregister" | "sync", seconds: number): SyncStatus => {
+  const previous = status.durations[operation] ?? { buckets: durationBuckets.map(() => 0), sum: 0, count: 0 }
+  const histogram: Histogram = {
+    buckets: previous.buckets.map((n, i) => (seconds <= (durationBuckets[i] ?? Infinity) ? n + 1 : n)),
+    sum: previous.sum + seconds,
+    count: previous.count + 1
+  }
+  return { ...status, durations: { ...status.durations, [operation]: histogram } }
 }
 
 export const initialSyncStatus: SyncStatus = {
   decision: undefined, registeredRoutes: 0, pendingRoutes: 0, conflicts: [], started: false, lastSyncAt: undefined,
   lastError: undefined, authFailed: false, lastPassAt: undefined,
-  register: { ok: 0, failed: 0 }, unregister: { ok: 0, failed: 0 }, sync: { ok: 0, failed: 0 }
+  register: { ok: 0, failed: 0 }, unregister: { ok: 0, failed: 0 }, sync: { ok: 0, failed: 0 }, durations: {}
 }
 
 /** Counts an outcome of `operation`. */

@@ -2,7 +2,7 @@
  * The Prometheus text exposition (format 0.0.4) of the agent's state, rendered from the sync
  * engine's and the reflectors' status on each scrape.
  */
-import type { SyncStatus } from "../gateway/SyncStatus.js"
+import { durationBuckets, type Histogram, type SyncStatus } from "../gateway/SyncStatus.js"
 import type { ReflectorStatus } from "../kubernetes/ReflectorStatus.js"
 
 interface Sample {
@@ -13,8 +13,9 @@ interface Sample {
 interface Family {
   readonly name: string
   readonly help: string
-  readonly type: "counter" | "gauge"
-  readonly samples: ReadonlyArray<Sample>
+  readonly type: "counter" | "gauge" | "histogram"
+  /** Sample names default to the family's; histograms name theirs (`_bucket`, `_sum`, `_count`). */
+  readonly samples: ReadonlyArray<Sample & { readonly suffix?: string }>
 }
 
 const escape = (value: string): string => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
@@ -26,7 +27,15 @@ const renderSample = (name: string, { labels, value }: Sample): string => {
 
 /** Renders metric families as exposition text. */
 export const render = (families: ReadonlyArray<Family>): string =>
-  families.map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.samples.map((s) => renderSample(f.name, s))].join("\n")).join("\n") + "\n"
+  families.map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.samples.map((s) => renderSample(f.name + (s.suffix ?? ""), s))].join("\n")).join("\n") + "\n"
+
+/** A histogram's samples: cumulative buckets, +Inf, sum and count. */
+const histogramSamples = (labels: Readonly<Record<string, string>>, h: Histogram) => [
+  ...durationBuckets.map((le, i) => ({ suffix: "_bucket", labels: { ...labels, le: String(le) }, value: h.buckets[i] ?? 0 })),
+  { suffix: "_bucket", labels: { ...labels, le: "+Inf" }, value: h.count },
+  { suffix: "_sum", labels, value: h.sum },
+  { suffix: "_count", labels, value: h.count }
+]
 
 const outcomes = (counter: { readonly ok: number; readonly failed: number }): ReadonlyArray<Sample> =>
   [{ labels: { status: "success" }, value: counter.ok }, { labels: { status: "failure" }, value: counter.failed }]
@@ -37,6 +46,10 @@ export const agentMetrics = (sync: SyncStatus, reflectors: ReadonlyArray<Reflect
   { name: "gateway_route_unregistrations_total", help: "Unregister calls by outcome.", type: "counter", samples: outcomes(sync.unregister) },
   { name: "gateway_route_syncs_total", help: "Authoritative sync calls by outcome.", type: "counter", samples: outcomes(sync.sync) },
   { name: "gateway_routes", help: "Registered (hostname, path) routes.", type: "gauge", samples: [{ labels: {}, value: sync.registeredRoutes }] },
+  {
+    name: "gateway_controller_request_duration_seconds", help: "Controller call durations, retries included.", type: "histogram",
+    samples: Object.entries(sync.durations).flatMap(([operation, h]) => (h === undefined ? [] : histogramSamples({ operation }, h)))
+  },
   { name: "gateway_routes_pending", help: "Routes that still differ from the desired state.", type: "gauge", samples: [{ labels: {}, value: sync.pendingRoutes }] },
   { name: "gateway_route_conflicts", help: "Hostnames owned by another cluster.", type: "gauge", samples: [{ labels: {}, value: sync.conflicts.length }] },
   {

@@ -133,6 +133,22 @@ describe("pipeops-agent run (built program)", () => {
       expect(final).toContain("b.example.com/")
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("--dry-run logs what it would send and sends nothing", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => sim.store.upsert(ingresses, twoPaths("a", "a.example.com")), {}, ["--dry-run", "--once"])
+      expect(yield* Effect.promise(() => env.agent.exited)).toBe(0)
+      expect(env.agent.output()).toContain("dry run: request not sent")
+      expect(yield* env.routes).toEqual([])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("invalid configuration exits 2 naming the setting, before any request", () =>
+    Effect.gen(function* () {
+      const env = yield* environment(() => undefined, { PIPEOPS_RESYNC_INTERVAL: "often" })
+      expect(yield* Effect.promise(() => env.agent.exited)).toBe(2)
+      expect(env.agent.output()).toContain("invalid PIPEOPS_RESYNC_INTERVAL")
+      expect(env.sim.requests()).toEqual([])
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("exits 0 promptly on SIGTERM", () =>
     Effect.gen(function* () {
       const env = yield* environment()

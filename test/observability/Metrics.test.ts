@@ -1,13 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
-import { initialSyncStatus } from "../../src/gateway/SyncStatus.js"
+import { initialSyncStatus, observed } from "../../src/gateway/SyncStatus.js"
 import { initialStatus } from "../../src/kubernetes/ReflectorStatus.js"
 import { agentMetrics, render } from "../../src/observability/Metrics.js"
 import { notReadyReasons, statusDocument } from "../../src/observability/AdminServer.js"
 
 const sync = {
-  ...initialSyncStatus, started: true, registeredRoutes: 12, lastSyncAt: 1_700_000_000_000,
+  ...observed(observed(initialSyncStatus, "register", 0.003), "register", 0.2), started: true, registeredRoutes: 12, lastSyncAt: 1_700_000_000_000,
   register: { ok: 5, failed: 1 }, sync: { ok: 2, failed: 0 },
   decision: { routingMode: "direct" as const, publicEndpoint: "203.0.113.45:80", isPrivate: false, ingressService: Option.none() }
 }
@@ -19,6 +19,7 @@ describe("metrics exposition", () => {
     const byName = new Map(families.map((f) => [f.name, f]))
     for (const name of [
       "gateway_route_registrations_total", "gateway_route_unregistrations_total", "gateway_route_syncs_total", "gateway_routes",
+      "gateway_controller_request_duration_seconds",
       "gateway_last_successful_sync_timestamp_seconds", "kubernetes_watch_events_total", "kubernetes_watch_restarts_total", "gateway_routing_mode"
     ]) expect(byName.has(name)).toBe(true)
     expect(byName.get("gateway_route_registrations_total")?.metrics).toEqual([
@@ -27,6 +28,14 @@ describe("metrics exposition", () => {
       { labels: { mode: "direct" }, value: "1" }, { labels: { mode: "tunnel" }, value: "0" }])
     expect(byName.get("kubernetes_watch_events_total")?.metrics).toContainEqual({ labels: { resource: "ingresses", type: "ADDED" }, value: "3" })
     expect(byName.get("gateway_last_successful_sync_timestamp_seconds")?.metrics).toEqual([{ value: "1700000000" }])
+    const durations = byName.get("gateway_controller_request_duration_seconds")
+    expect(durations?.type).toBe("HISTOGRAM")
+    expect(durations?.metrics).toEqual([expect.objectContaining({
+      buckets: expect.objectContaining({ "0.005": "1", "0.1": "1", "0.25": "2", "+Inf": "2" })
+    })])
+    const text = render(agentMetrics(sync, [reflector]))
+    expect(text).toContain(`gateway_controller_request_duration_seconds_count{operation="register"} 2`)
+    expect(text).toContain(`gateway_controller_request_duration_seconds_sum{operation="register"} 0.203`)
   })
 
   it("escapes label values", () => {
