@@ -70,6 +70,7 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   let orphanSyncScheduled = false
   let failures = 0
   let pausedUntil = 0
+  let wakeScheduledFor: number | undefined
   const offerLater = (delay: Duration.Duration, trigger: Trigger) =>
     Effect.forkScoped(Effect.sleep(delay).pipe(Effect.zipRight(Queue.offer(triggers, trigger))))
 
@@ -83,7 +84,10 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
     }
     const step = trackMode(mode, computed.right, yield* Clock.currentTimeMillis, Duration.toMillis(settings.gracePeriod))
     mode = step.state
-    if (step.wakeAt !== undefined) yield* offerLater(Duration.millis(step.wakeAt - (yield* Clock.currentTimeMillis)), { _tag: "Wake" })
+    if (step.wakeAt !== undefined && step.wakeAt !== wakeScheduledFor) {
+      wakeScheduledFor = step.wakeAt
+      yield* offerLater(Duration.millis(step.wakeAt - (yield* Clock.currentTimeMillis)), { _tag: "Wake" })
+    }
     if (step.changed && mode.effective !== undefined) yield* logDecision(mode.effective)
     yield* Ref.update(status, (s) => ({ ...s, decision: mode.effective }))
     return step.changed
@@ -145,7 +149,12 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
     }
   })
 
-  yield* Effect.forkScoped(run.pipe(Effect.annotateLogs({ service: "RouteSync" })))
+  // The engine never ends by itself: if it does (a defect), say so and fail liveness so that
+  // Kubernetes restarts the agent. Interruption (shutdown) is not a failure.
+  yield* Effect.forkScoped(run.pipe(
+    Effect.catchAllCause((cause) => Effect.logError("sync engine stopped", cause).pipe(
+      Effect.zipRight(Ref.update(status, (s) => ({ ...s, engineStopped: true }))))),
+    Effect.annotateLogs({ service: "RouteSync" })))
   return RouteSync.of({ status: Ref.get(status) })
 })
 

@@ -27,6 +27,8 @@ export interface SyncStatus {
   readonly authFailed: boolean
   /** ms since the epoch of the engine's last pass: liveness. */
   readonly lastPassAt: number | undefined
+  /** The engine's fiber ended with a failure: the agent is not alive. */
+  readonly engineStopped: boolean
   readonly register: Counter
   readonly unregister: Counter
   readonly sync: Counter
@@ -57,7 +59,7 @@ export const observed = (status: SyncStatus, operation: "register" | "unregister
 
 export const initialSyncStatus: SyncStatus = {
   decision: undefined, registeredRoutes: 0, pendingRoutes: 0, conflicts: [], started: false, lastSyncAt: undefined,
-  lastError: undefined, authFailed: false, lastPassAt: undefined,
+  lastError: undefined, authFailed: false, lastPassAt: undefined, engineStopped: false,
   register: { ok: 0, failed: 0 }, unregister: { ok: 0, failed: 0 }, sync: { ok: 0, failed: 0 }, durations: {}
 }
 

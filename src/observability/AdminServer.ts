@@ -48,12 +48,16 @@ export const statusDocument = (clusterUuid: string, sync: SyncStatus, reflectors
 /** A pass older than this while work is expected means the engine is stuck. */
 const stuckAfterMillis = 10 * 60_000
 
+/** Liveness: the engine runs, and has run within 10 minutes whenever routes are pending. */
+export const isAlive = (sync: SyncStatus, now: number): boolean =>
+  !sync.engineStopped && !(sync.lastPassAt !== undefined && sync.pendingRoutes > 0 && now - sync.lastPassAt > stuckAfterMillis)
+
 const router = (clusterUuid: string) => HttpRouter.empty.pipe(
   HttpRouter.get("/healthz", Effect.gen(function* () {
     const sync = yield* (yield* RouteSync).status
     const now = yield* Clock.currentTimeMillis
-    const stuck = sync.lastPassAt !== undefined && sync.pendingRoutes > 0 && now - sync.lastPassAt > stuckAfterMillis
-    return HttpServerResponse.unsafeJson({ ok: !stuck }, { status: stuck ? 503 : 200 })
+    const alive = isAlive(sync, now)
+    return HttpServerResponse.unsafeJson({ ok: alive }, { status: alive ? 200 : 503 })
   })),
   HttpRouter.get("/readyz", Effect.gen(function* () {
     const reasons = notReadyReasons(yield* (yield* RouteSync).status, yield* (yield* ClusterCache).reflectors)

@@ -4,7 +4,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { initialSyncStatus, observed } from "../../src/gateway/SyncStatus.js"
 import { initialStatus } from "../../src/kubernetes/ReflectorStatus.js"
 import { agentMetrics, render } from "../../src/observability/Metrics.js"
-import { notReadyReasons, statusDocument } from "../../src/observability/AdminServer.js"
+import { isAlive, notReadyReasons, statusDocument } from "../../src/observability/AdminServer.js"
 
 const sync = {
   ...observed(observed(initialSyncStatus, "register", 0.003), "register", 0.2), started: true, registeredRoutes: 12, lastSyncAt: 1_700_000_000_000,
@@ -56,5 +56,15 @@ describe("status and readiness", () => {
     expect(notReadyReasons(initialSyncStatus, [initialStatus("services")])).toEqual(["services not synced", "initial sync not done"])
     expect(notReadyReasons({ ...sync, authFailed: true }, [reflector])).toEqual(["controller refused the token"])
     expect(notReadyReasons(sync, [reflector])).toEqual([])
+  })
+})
+
+describe("liveness", () => {
+  it("fails when the engine stopped, or stalled for 10 minutes with routes pending", () => {
+    expect(isAlive(initialSyncStatus, 0)).toBe(true)
+    expect(isAlive({ ...initialSyncStatus, engineStopped: true }, 0)).toBe(false)
+    const stalled = { ...initialSyncStatus, lastPassAt: 0, pendingRoutes: 3 }
+    expect([isAlive(stalled, 600_000), isAlive(stalled, 600_001)]).toEqual([true, false])
+    expect(isAlive({ ...stalled, pendingRoutes: 0 }, 3_600_000)).toBe(true)
   })
 })
