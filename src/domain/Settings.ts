@@ -73,7 +73,7 @@ export const parseHttpUrl = (value: string): Either.Either<URL, string> => {
     : Either.left(`expected an http(s) URL, got "${value}"`)
 }
 
-/** A TCP port to listen on, 0 to 65535 (0: any free port). */
+/** A TCP port to listen on, 0 to 65535 (0 picks a free port). */
 export const parsePort = (value: string): Either.Either<number, string> => {
   const port = Number(value)
   return /^\d+$/.test(value.trim()) && port <= 65535 ? Either.right(port) : Either.left(`expected a port (0-65535), got "${value}"`)
