@@ -10,9 +10,9 @@ import { ControllerClient } from "../controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
 import { Token } from "../controller/Token.js"
 import { decideRouting } from "../domain/ClusterMode.js"
-import { authoritativeSync } from "../gateway/Calls.js"
+import { authoritativeSync, makeRegistry } from "../gateway/Calls.js"
 import { ClusterCache } from "../gateway/ClusterCache.js"
-import { desired, refresh, type ExtractionCache } from "../gateway/DesiredState.js"
+import { desired, makeExtractionCache, refresh } from "../gateway/DesiredState.js"
 import { defaultRouteSyncSettings, RouteSync } from "../gateway/RouteSync.js"
 import { initialSyncStatus } from "../gateway/SyncStatus.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
@@ -59,11 +59,11 @@ const once = (config: AgentConfig, clusterUuid: string) => Effect.gen(function* 
   const cache = yield* ClusterCache
   yield* cache.synced
   const snapshot = yield* cache.snapshot
-  const extraction: ExtractionCache = new Map()
+  const extraction = makeExtractionCache()
   refresh(extraction, snapshot, config.selection, "all")
   const decision = decideRouting([...snapshot.services.values()], config.overrides)
   if (decision._tag === "Left") return yield* new InvalidSetting({ setting: "routing_mode", reason: decision.left.message })
-  const registry = { registered: new Map(), refusedHosts: new Set<string>() }
+  const registry = makeRegistry()
   const status = yield* Ref.make(initialSyncStatus)
   const outcome = yield* authoritativeSync(yield* ControllerClient, status, registry, desired(extraction), { clusterUuid, decision: decision.right })
   if (outcome !== "ok") return yield* new SyncFailed()

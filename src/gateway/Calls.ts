@@ -12,12 +12,28 @@ import type { RoutePlan } from "../domain/RoutePlan.js"
 import type { Route, RouteKey } from "../domain/Route.js"
 import { counted, observed, type SyncStatus } from "./SyncStatus.js"
 
-/** What the controller has from us; owned by the engine's fiber. */
+/** What the controller has from us, by hostname; owned by the engine's fiber. */
 export interface Registry {
-  readonly registered: Map<RouteKey, Route>
+  readonly registered: Map<string, Map<RouteKey, Route>>
   /** Hostnames another cluster owns (409, or a sync's conflicts). */
   readonly refusedHosts: Set<string>
 }
+
+export const makeRegistry = (): Registry => ({ registered: new Map(), refusedHosts: new Set() })
+
+const remember = (registry: Registry, route: Route) => {
+  const routes = registry.registered.get(route.hostname)
+  if (routes) routes.set(route.key, route)
+  else registry.registered.set(route.hostname, new Map([[route.key, route]]))
+}
+
+/** The registered routes of some hostnames. */
+export const registeredOfHosts = (registry: Registry, hostnames: Iterable<string>): ReadonlyArray<Route> =>
+  [...hostnames].flatMap((hostname) => [...(registry.registered.get(hostname)?.values() ?? [])])
+
+/** How many (hostname, path) routes are registered. */
+export const registeredCount = (registry: Registry): number =>
+  [...registry.registered.values()].reduce((n, routes) => n + routes.size, 0)
 
 /** How a batch of calls went: all well, some failed, or the token was refused. */
 export type Outcome = "ok" | "failed" | "auth"
@@ -40,8 +56,8 @@ const failure = (status: Ref.Ref<SyncStatus>, operation: "register" | "unregiste
     Effect.zipRight(Effect.logWarning("controller call failed").pipe(Effect.annotateLogs({ operation, error: error.message }))),
     Effect.as<Outcome>(isAuthFailure(error) ? "auth" : "failed"))
 
-const registeredCount = (status: Ref.Ref<SyncStatus>, registry: Registry) =>
-  Ref.update(status, (s) => ({ ...s, registeredRoutes: registry.registered.size, conflicts: [...registry.refusedHosts].sort() }))
+const updateCounts = (status: Ref.Ref<SyncStatus>, registry: Registry) =>
+  Ref.update(status, (s) => ({ ...s, registeredRoutes: registeredCount(registry), conflicts: [...registry.refusedHosts].sort() }))
 
 /** Replaces the controller's set with the desired routes; conflicting hostnames are recorded as refused. */
 export const authoritativeSync = (
@@ -61,12 +77,12 @@ export const authoritativeSync = (
   registry.refusedHosts.clear()
   for (const route of routes) {
     if (conflicts.has(route.hostname)) registry.refusedHosts.add(route.hostname)
-    else registry.registered.set(route.key, route)
+    else remember(registry, route)
   }
   if (conflicts.size > 0) yield* Effect.logWarning("hostnames owned by another cluster").pipe(Effect.annotateLogs({ conflicts: [...conflicts] }))
   const now = yield* Clock.currentTimeMillis
   yield* Ref.update(status, (s) => ({ ...counted(s, "sync", true), started: true, lastSyncAt: now, authFailed: false, lastError: undefined }))
-  yield* registeredCount(status, registry)
+  yield* updateCounts(status, registry)
   return "ok"
 })
 
@@ -81,7 +97,7 @@ const hostCalls = (
   if (host.unregister) {
     const result = yield* timed(status, "unregister", client.unregisterRoute(unregisterRequest(host.hostname, cluster)))
     if (result._tag === "Left") return yield* failure(status, "unregister", result.left)
-    for (const [key, route] of registry.registered) if (route.hostname === host.hostname) registry.registered.delete(key)
+    registry.registered.delete(host.hostname)
     registry.refusedHosts.delete(host.hostname)
     yield* Ref.update(status, (s) => ({ ...counted(s, "unregister", true), authFailed: false }))
   }
@@ -93,13 +109,13 @@ const hostCalls = (
       return "ok"
     }
     if (result._tag === "Left") return yield* failure(status, "register", result.left)
-    registry.registered.set(route.key, route)
+    remember(registry, route)
     yield* Ref.update(status, (s) => ({ ...counted(s, "register", true), authFailed: false }))
   }
   return "ok"
 })
 
-/** Sends a plan: per hostname in order (unregister, then registers), hostnames in parallel. */
+/** Sends a plan: per hostname in order (unregister, then registers), hostnames in parallel. Returns the worst outcome and the hostnames that failed. */
 export const applyPlan = (
   client: ControllerClient["Type"],
   status: Ref.Ref<SyncStatus>,
@@ -107,7 +123,7 @@ export const applyPlan = (
   plan: RoutePlan,
   cluster: ClusterIdentity,
   concurrency: number
-): Effect.Effect<Outcome> => Effect.gen(function* () {
+): Effect.Effect<{ readonly outcome: Outcome; readonly failedHosts: ReadonlyArray<string> }> => Effect.gen(function* () {
   const hosts = new Map<string, { hostname: string; unregister: boolean; routes: Array<Route> }>()
   const hostOf = (hostname: string) => {
     const found = hosts.get(hostname)
@@ -118,10 +134,12 @@ export const applyPlan = (
   }
   for (const hostname of plan.unregister) hostOf(hostname).unregister = true
   for (const route of plan.register) hostOf(route.hostname).routes.push(route)
-  const outcomes = yield* Effect.forEach(hosts.values(), (host) => hostCalls(client, status, registry, cluster, host), { concurrency })
-  yield* registeredCount(status, registry)
-  const pending = plan.register.filter((r) => registry.registered.get(r.key) !== r && !registry.refusedHosts.has(r.hostname)).length +
-    plan.unregister.filter((h) => [...registry.registered.values()].some((r) => r.hostname === h)).length
+  const outcomes = yield* Effect.forEach(hosts.values(), (host) =>
+    Effect.map(hostCalls(client, status, registry, cluster, host), (outcome) => [host.hostname, outcome] as const), { concurrency })
+  yield* updateCounts(status, registry)
+  const failedHosts = outcomes.filter(([, outcome]) => outcome !== "ok").map(([hostname]) => hostname)
+  const pending = plan.register.filter((r) => registry.registered.get(r.hostname)?.get(r.key) !== r && !registry.refusedHosts.has(r.hostname)).length +
+    plan.unregister.filter((h) => registry.registered.has(h)).length
   yield* Ref.update(status, (s) => ({ ...s, pendingRoutes: pending }))
-  return worst(outcomes)
+  return { outcome: worst(outcomes.map(([, outcome]) => outcome)), failedHosts }
 })

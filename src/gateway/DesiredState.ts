@@ -1,12 +1,14 @@
 /**
  * The desired routes, kept incrementally: each Ingress's routes are extracted again only when it,
- * a Service in its namespace, or the IngressClasses change; conflicts are settled over all of them.
+ * a Service in its namespace, or the IngressClasses change, and a (hostname, path)'s winner is
+ * settled again only when one of its claims changed. A pass then plans only the hostnames that
+ * changed: diffing every route on every event made each event cost O(all routes).
  */
 import { Option } from "effect"
 import { createdAt, resolveConflicts, type Claim } from "../domain/DesiredRoutes.js"
 import { routesOfIngress, type Extracted, type Skipped } from "../domain/IngressRoutes.js"
 import { checkSelection, defaultClassNames, type IngressSelection } from "../domain/IngressSelection.js"
-import type { Route } from "../domain/Route.js"
+import type { Route, RouteKey } from "../domain/Route.js"
 import type { ClusterSnapshot, Change } from "./ClusterCache.js"
 
 /** One Ingress's extraction. */
@@ -15,8 +17,17 @@ interface Entry {
   readonly skipped: ReadonlyArray<Skipped>
 }
 
-/** Per-Ingress extractions by `namespace/name`; owned by the engine's fiber. */
-export type ExtractionCache = Map<string, Entry>
+/** The engine's view of what is desired; owned and mutated by the engine's fiber. */
+export interface ExtractionCache {
+  /** Per-Ingress extractions by `namespace/name`. */
+  readonly entries: Map<string, Entry>
+  /** Every claim on each (hostname, path). */
+  readonly claims: Map<RouteKey, Array<Claim>>
+  /** The winning route of each (hostname, path), by hostname. */
+  readonly byHost: Map<string, Map<RouteKey, Route>>
+}
+
+export const makeExtractionCache = (): ExtractionCache => ({ entries: new Map(), claims: new Map(), byHost: new Map() })
 
 const extract = (
   snapshot: ClusterSnapshot,
@@ -47,43 +58,65 @@ export const staleIngresses = (changes: Iterable<Change>): ReadonlySet<string> |
   return namespaces.size === 0 ? keys : new Set([...keys, ...[...namespaces].map((ns) => `${ns}/`)])
 }
 
-/** Re-extracts the stale Ingresses (a key ending in `/` stands for a whole namespace). */
+/** Settles one (hostname, path) again from its claims; returns its hostname. */
+const settle = (cache: ExtractionCache, key: RouteKey, hostname: string): string => {
+  const group = cache.claims.get(key) ?? []
+  const routes = cache.byHost.get(hostname) ?? new Map<RouteKey, Route>()
+  const winner = group.length === 0 ? undefined : resolveConflicts(group).routes[0]
+  if (winner === undefined) routes.delete(key)
+  else routes.set(key, winner)
+  if (routes.size === 0) cache.byHost.delete(hostname)
+  else cache.byHost.set(hostname, routes)
+  return hostname
+}
+
+/** Replaces one Ingress's entry and its claims; returns the (hostname, path)s it touched. */
+const replaceEntry = (cache: ExtractionCache, key: string, next: Option.Option<Entry>): ReadonlyArray<Route> => {
+  const previous = cache.entries.get(key)
+  for (const { route } of previous?.claims ?? []) {
+    const remaining = (cache.claims.get(route.key) ?? []).filter((c) => c.route.ingress !== key)
+    if (remaining.length === 0) cache.claims.delete(route.key)
+    else cache.claims.set(route.key, remaining)
+  }
+  Option.match(next, { onNone: () => cache.entries.delete(key), onSome: (entry) => cache.entries.set(key, entry) })
+  for (const claim of Option.match(next, { onNone: () => [], onSome: (e) => e.claims })) {
+    const group = cache.claims.get(claim.route.key)
+    if (group) group.push(claim)
+    else cache.claims.set(claim.route.key, [claim])
+  }
+  return [...(previous?.claims ?? []), ...Option.match(next, { onNone: () => [], onSome: (e) => e.claims })].map((c) => c.route)
+}
+
+/**
+ * Re-extracts the stale Ingresses (a key ending in `/` stands for a whole namespace) and returns
+ * the hostnames whose desired routes may have changed.
+ */
 export const refresh = (
   cache: ExtractionCache,
   snapshot: ClusterSnapshot,
   selection: IngressSelection,
   stale: ReadonlySet<string> | "all"
-): void => {
+): ReadonlySet<string> => {
   const namespaces = stale === "all" ? [] : [...stale].filter((k) => k.endsWith("/"))
+  const known = () => [...snapshot.ingresses.keys(), ...cache.entries.keys()]
   const keys = stale === "all"
-    ? new Set([...cache.keys(), ...snapshot.ingresses.keys()])
-    : new Set([
-      ...[...stale].filter((k) => !k.endsWith("/")),
-      ...[...snapshot.ingresses.keys(), ...cache.keys()].filter((k) => namespaces.some((ns) => k.startsWith(ns)))
-    ])
+    ? new Set(known())
+    : new Set([...[...stale].filter((k) => !k.endsWith("/")), ...(namespaces.length === 0 ? [] : known().filter((k) => namespaces.some((ns) => k.startsWith(ns))))])
   const defaults = defaultClassNames([...snapshot.ingressClasses.values()])
+  const touched = new Map<RouteKey, string>()
   for (const key of keys) {
-    Option.match(extract(snapshot, selection, defaults, key), {
-      onNone: () => cache.delete(key),
-      onSome: (entry) => cache.set(key, entry)
-    })
+    for (const route of replaceEntry(cache, key, extract(snapshot, selection, defaults, key))) touched.set(route.key, route.hostname)
   }
+  return new Set([...touched].map(([key, hostname]) => settle(cache, key, hostname)))
 }
 
-/** The desired routes (conflicts settled) and everything left out. */
+/** The desired routes of some hostnames. */
+export const routesOfHosts = (cache: ExtractionCache, hostnames: Iterable<string>): ReadonlyArray<Route> =>
+  [...hostnames].flatMap((hostname) => [...(cache.byHost.get(hostname)?.values() ?? [])])
+
+/** Every desired route (conflicts settled) and everything left out. */
 export const desired = (cache: ExtractionCache): Extracted => {
-  const entries = [...cache.values()]
+  const entries = [...cache.entries.values()]
   const settled = resolveConflicts(entries.flatMap((e) => e.claims))
   return { routes: settled.routes, skipped: [...entries.flatMap((e) => e.skipped), ...settled.skipped] }
-}
-
-/** Routes grouped by hostname. */
-export const byHost = (routes: Iterable<Route>): ReadonlyMap<string, ReadonlyArray<Route>> => {
-  const hosts = new Map<string, Array<Route>>()
-  for (const route of routes) {
-    const list = hosts.get(route.hostname)
-    if (list) list.push(route)
-    else hosts.set(route.hostname, [route])
-  }
-  return hosts
 }

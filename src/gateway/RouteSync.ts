@@ -8,11 +8,11 @@ import { Clock, Context, Duration, Effect, Layer, Queue, Ref, Schedule, Stream }
 import { decideRouting, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { planRoutes } from "../domain/RoutePlan.js"
-import type { Route, RouteKey } from "../domain/Route.js"
+import type { Route } from "../domain/Route.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
 import { ClusterCache, type Change } from "./ClusterCache.js"
-import { desired, refresh, staleIngresses, type ExtractionCache } from "./DesiredState.js"
-import { applyPlan, authoritativeSync, type Registry } from "./Calls.js"
+import { desired, makeExtractionCache, refresh, routesOfHosts, staleIngresses, type ExtractionCache } from "./DesiredState.js"
+import { applyPlan, authoritativeSync, makeRegistry, registeredOfHosts, type Registry } from "./Calls.js"
 import { initialModeState, logDecision, trackMode, type ModeState } from "./ClusterDetector.js"
 import { initialSyncStatus, type SyncStatus } from "./SyncStatus.js"
 
@@ -64,8 +64,10 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const client = yield* ControllerClient
   const triggers = yield* Queue.unbounded<Trigger>()
   const status = yield* Ref.make(initialSyncStatus)
-  const extraction: ExtractionCache = new Map()
-  const registry: Registry = { registered: new Map<RouteKey, Route>(), refusedHosts: new Set<string>() }
+  const extraction: ExtractionCache = makeExtractionCache()
+  const registry: Registry = makeRegistry()
+  // Hostnames whose calls failed: planned again in the next pass.
+  const retryHosts = new Set<string>()
   let mode: ModeState = initialModeState
   let orphanSyncScheduled = false
   let failures = 0
@@ -113,23 +115,30 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const pass = (batch: ReadonlyArray<Trigger>) => Effect.gen(function* () {
     const changes = batch.flatMap((t) => (t._tag === "Change" ? [t.change] : []))
     yield* Effect.logDebug("pass").pipe(Effect.annotateLogs({ triggers: batch.length, changes: changes.length }))
-    refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes))
+    const affected = new Set(refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes)))
     const modeChanged = yield* decide
     const decision = mode.effective
     const now = yield* Clock.currentTimeMillis
     yield* Ref.update(status, (s) => ({ ...s, lastPassAt: now }))
-    if (decision === undefined || now < pausedUntil) return
+    if (decision === undefined || now < pausedUntil) {
+      // Nothing is sent now: what changed is planned once sending resumes.
+      for (const hostname of affected) retryHosts.add(hostname)
+      return
+    }
     const started = (yield* Ref.get(status)).started
     if (!started || modeChanged || batch.some((t) => t._tag === "Resync")) {
       orphanSyncScheduled = false
       return yield* sync(decision)
     }
-    const plan = planRoutes(desired(extraction).routes.filter((r) => !isRefused(registry, r)), registry.registered.values())
+    for (const hostname of retryHosts) affected.add(hostname)
+    retryHosts.clear()
+    const plan = planRoutes(routesOfHosts(extraction, affected).filter((r) => !isRefused(registry, r)), registeredOfHosts(registry, affected))
     if (plan.orphaned.length > 0 && !orphanSyncScheduled) {
       orphanSyncScheduled = true
       yield* offerLater(settings.orphanSyncDelay, { _tag: "Resync" })
     }
-    const outcome = yield* applyPlan(client, status, registry, plan, { clusterUuid: settings.clusterUuid, decision }, settings.concurrency)
+    const { outcome, failedHosts } = yield* applyPlan(client, status, registry, plan, { clusterUuid: settings.clusterUuid, decision }, settings.concurrency)
+    for (const hostname of failedHosts) retryHosts.add(hostname)
     if (outcome === "ok") failures = 0
     else yield* scheduleRetry(outcome === "auth")
   })
