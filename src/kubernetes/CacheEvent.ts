@@ -5,9 +5,10 @@ import { Data, Option } from "effect"
 import { keyOf, type KubeObject } from "./KubeObject.js"
 
 /**
- * A change of the reflector's cache. `Deleted` from a relist carries the last known object with
- * `finalStateUnknown` (a tombstone: the delete itself was missed). `Synced` follows the first
- * complete list.
+ * A change of the reflector's cache. `Added`, `Updated` and a watched `Deleted` carry the object
+ * as received; `previous` and a relist's `Deleted` (`finalStateUnknown`: the delete itself was
+ * missed) carry only the identity the cache keeps (name, namespace, resourceVersion), so route
+ * removal must work from the key alone (R16). `Synced` follows the first complete list.
  */
 export type CacheEvent = Data.TaggedEnum<{
   Added: { readonly key: string; readonly object: KubeObject }
@@ -17,8 +18,21 @@ export type CacheEvent = Data.TaggedEnum<{
 }>
 export const CacheEvent = Data.taggedEnum<CacheEvent>()
 
-/** A reflector's objects by key; owned and mutated by the reflector's single fiber. */
+/**
+ * A reflector's objects by key, as identities only: the consumers keep the objects they need, and
+ * a second full copy of every object here doubled the agent's memory. Owned and mutated by the
+ * reflector's single fiber.
+ */
 export type ObjectCache = Map<string, KubeObject>
+
+/** The part of an object the cache keeps. */
+const identity = (object: KubeObject): KubeObject => ({
+  metadata: {
+    name: object.metadata.name,
+    ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }),
+    ...(object.metadata.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion })
+  }
+})
 
 const rvOf = (object: KubeObject): string | undefined => object.metadata.resourceVersion
 
@@ -38,7 +52,7 @@ export const replaceAll = (cache: ObjectCache, items: ReadonlyArray<KubeObject>)
   }
   for (const [key, object] of listed) {
     const previous = cache.get(key)
-    cache.set(key, object)
+    cache.set(key, identity(object))
     if (previous === undefined) events.push(CacheEvent.Added({ key, object }))
     else if (rvOf(previous) !== rvOf(object)) events.push(CacheEvent.Updated({ key, object, previous }))
   }
@@ -58,7 +72,7 @@ export const applyWatchEvent = (
     cache.delete(key)
     return Option.some(CacheEvent.Deleted({ key, object, finalStateUnknown: false }))
   }
-  cache.set(key, object)
+  cache.set(key, identity(object))
   return Option.some(previous === undefined
     ? CacheEvent.Added({ key, object })
     : CacheEvent.Updated({ key, object, previous }))
