@@ -3,7 +3,7 @@ import { Option } from "effect"
 import { applyWatchEvent, replaceAll, type ObjectCache } from "../../src/kubernetes/CacheEvent.js"
 import type { KubeObject } from "../../src/kubernetes/KubeObject.js"
 
-const object = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: "x", resourceVersion: rv, labels: { big: "x".repeat(100) } }, spec: { rules: [] } })
+const object = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: "x", resourceVersion: rv }, spec: { rules: [], note: "x".repeat(100) } })
 
 describe("the reflector's cache", () => {
   it("emits objects as received but keeps only their identity", () => {
