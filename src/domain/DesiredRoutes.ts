@@ -62,6 +62,29 @@ export const resolveConflicts = (claims: Iterable<Claim>): Extracted => {
 export const indexServices = (services: ReadonlyArray<ServiceView>): ServiceIndex =>
   new Map(services.map((service) => [objectKey(service.metadata), service]))
 
+/** One Ingress's claims and everything of it left out. */
+export interface IngressClaims {
+  readonly claims: ReadonlyArray<Claim>
+  readonly skipped: ReadonlyArray<Skipped>
+}
+
+/**
+ * One Ingress's claims: none when the filters or the opt-out leave it out (reported as skipped),
+ * else its routes, stamped with its creation time for conflicts.
+ */
+export const claimsOfIngress = (
+  ingress: IngressView,
+  selection: IngressSelection,
+  defaults: ReadonlySet<string>,
+  services: ServiceIndex
+): IngressClaims => {
+  const notSelected = checkSelection(ingress, selection, defaults)
+  if (Option.isSome(notSelected)) return { claims: [], skipped: [{ ingress: objectKey(ingress.metadata), ...notSelected.value }] }
+  const extracted = routesOfIngress(ingress, services)
+  const time = createdAt(ingress)
+  return { claims: extracted.routes.map((route) => ({ route, createdAt: time })), skipped: extracted.skipped }
+}
+
 /**
  * The desired routes of a cluster, sorted by hostname and path, and everything left out: filtered
  * and opted-out Ingresses, unroutable rules and paths, lost conflicts.
@@ -69,19 +92,10 @@ export const indexServices = (services: ReadonlyArray<ServiceView>): ServiceInde
 export const desiredRoutes = (cluster: ClusterObjects, selection: IngressSelection): Extracted => {
   const services = indexServices(cluster.services)
   const defaults = defaultClassNames(cluster.ingressClasses)
-  const claims: Array<Claim> = []
-  const skipped: Array<Skipped> = []
-  for (const ingress of cluster.ingresses) {
-    const notSelected = checkSelection(ingress, selection, defaults)
-    if (Option.isSome(notSelected)) {
-      skipped.push({ ingress: objectKey(ingress.metadata), ...notSelected.value })
-      continue
-    }
-    const extracted = routesOfIngress(ingress, services)
-    const time = createdAt(ingress)
-    claims.push(...extracted.routes.map((route) => ({ route, createdAt: time })))
-    skipped.push(...extracted.skipped)
+  const perIngress = cluster.ingresses.map((ingress) => claimsOfIngress(ingress, selection, defaults, services))
+  const settled = resolveConflicts(perIngress.flatMap((i) => i.claims))
+  return {
+    routes: [...settled.routes].sort(byHostThenPath),
+    skipped: [...perIngress.flatMap((i) => i.skipped), ...settled.skipped]
   }
-  const settled = resolveConflicts(claims)
-  return { routes: [...settled.routes].sort(byHostThenPath), skipped: [...skipped, ...settled.skipped] }
 }

@@ -5,17 +5,14 @@
  * changed: diffing every route on every event made each event cost O(all routes).
  */
 import { Option } from "effect"
-import { createdAt, resolveConflicts, type Claim } from "../domain/DesiredRoutes.js"
-import { routesOfIngress, type Extracted, type Skipped } from "../domain/IngressRoutes.js"
-import { checkSelection, defaultClassNames, type IngressSelection } from "../domain/IngressSelection.js"
+import { claimsOfIngress, resolveConflicts, type Claim, type IngressClaims } from "../domain/DesiredRoutes.js"
+import type { Extracted } from "../domain/IngressRoutes.js"
+import { defaultClassNames, type IngressSelection } from "../domain/IngressSelection.js"
 import type { Route, RouteKey } from "../domain/Route.js"
 import type { ClusterSnapshot, Change } from "./ClusterCache.js"
 
 /** One Ingress's extraction. */
-interface Entry {
-  readonly claims: ReadonlyArray<Claim>
-  readonly skipped: ReadonlyArray<Skipped>
-}
+type Entry = IngressClaims
 
 /** The engine's view of what is desired; owned and mutated by the engine's fiber. */
 export interface ExtractionCache {
@@ -34,16 +31,9 @@ const extract = (
   selection: IngressSelection,
   defaults: ReadonlySet<string>,
   key: string
-): Option.Option<Entry> => {
-  const ingress = snapshot.ingresses.get(key)
-  if (ingress === undefined) return Option.none()
-  const notSelected = checkSelection(ingress, selection, defaults)
-  if (Option.isSome(notSelected)) return Option.some({ claims: [], skipped: [{ ingress: key, ...notSelected.value }] })
+): Option.Option<Entry> =>
   // The snapshot's Services are keyed by namespace/name, as port resolution looks them up.
-  const extracted = routesOfIngress(ingress, snapshot.services)
-  const time = createdAt(ingress)
-  return Option.some({ claims: extracted.routes.map((route) => ({ route, createdAt: time })), skipped: extracted.skipped })
-}
+  Option.map(Option.fromNullable(snapshot.ingresses.get(key)), (ingress) => claimsOfIngress(ingress, selection, defaults, snapshot.services))
 
 /** The Ingress keys a set of changes makes stale; `all` when every Ingress is. */
 export const staleIngresses = (changes: Iterable<Change>): ReadonlySet<string> | "all" => {
