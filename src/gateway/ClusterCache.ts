@@ -3,7 +3,7 @@
  * their objects decoded into the domain's views, and a stream of what changed. Objects that do not
  * decode are reported once per version and left out, as if absent.
  */
-import { Context, Deferred, Effect, type Either, Layer, Option, Queue, Stream } from "effect"
+import { type Chunk, Context, Deferred, Effect, type Either, Layer, Option, Queue, Stream } from "effect"
 import { decodeIngress, decodeIngressClass, decodeService, type IngressClassView, type IngressView, type ServiceView } from "../domain/Views.js"
 import type { CacheEvent } from "../kubernetes/CacheEvent.js"
 import type { KubernetesApi } from "../kubernetes/KubernetesApi.js"
@@ -67,18 +67,26 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
     ingressClass: yield* slot("ingressClass", decodeIngressClass)
   }
 
-  const apply = <A>(slot: Slot<A>, event: CacheEvent) => Effect.gen(function* () {
-    if (event._tag === "Synced") return yield* Deferred.succeed(slot.synced, undefined)
-    const view = event._tag === "Deleted" ? Option.none<A>() : yield* decodeOrReport(slot, event.key, event.object)
-    if (Option.isSome(view)) slot.objects.set(event.key, view.value)
-    else slot.objects.delete(event.key)
-    yield* Queue.offer(changes, { kind: slot.kind, key: event.key })
+  /** Applies the events a reflector delivered together; one offer for all their changes. */
+  const apply = <A>(slot: Slot<A>, events: Chunk.Chunk<CacheEvent>) => Effect.gen(function* () {
+    const changed: Array<Change> = []
+    for (const event of events) {
+      if (event._tag === "Synced") {
+        yield* Deferred.succeed(slot.synced, undefined)
+        continue
+      }
+      const view = event._tag === "Deleted" ? Option.none<A>() : yield* decodeOrReport(slot, event.key, event.object)
+      if (Option.isSome(view)) slot.objects.set(event.key, view.value)
+      else slot.objects.delete(event.key)
+      changed.push({ kind: slot.kind, key: event.key })
+    }
+    yield* Queue.offerAll(changes, changed)
   })
 
   const [ingressReflector, serviceReflector, classReflector] = reflectors
-  yield* Effect.forkScoped(Stream.runForEach(ingressReflector.events, (e) => apply(slots.ingress, e)))
-  yield* Effect.forkScoped(Stream.runForEach(serviceReflector.events, (e) => apply(slots.service, e)))
-  yield* Effect.forkScoped(Stream.runForEach(classReflector.events, (e) => apply(slots.ingressClass, e)))
+  yield* Effect.forkScoped(Stream.runForEachChunk(ingressReflector.events, (e) => apply(slots.ingress, e)))
+  yield* Effect.forkScoped(Stream.runForEachChunk(serviceReflector.events, (e) => apply(slots.service, e)))
+  yield* Effect.forkScoped(Stream.runForEachChunk(classReflector.events, (e) => apply(slots.ingressClass, e)))
 
   // The initial lists' changes are part of the first snapshot, not changes to react to.
   const synced = yield* Effect.cached(Effect.all([slots.ingress, slots.service, slots.ingressClass].map((s) => Deferred.await(s.synced)), { discard: true }).pipe(

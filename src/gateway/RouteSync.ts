@@ -4,7 +4,7 @@
  * difference; an authoritative sync again on a routing-mode switch, when a path must be removed
  * from a still-claimed host, and every resync interval.
  */
-import { Clock, Context, Duration, Effect, Layer, Queue, Ref, Schedule, Stream } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, Layer, Queue, Ref, Schedule, Stream } from "effect"
 import { decideRouting, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { planRoutes } from "../domain/RoutePlan.js"
@@ -146,7 +146,8 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const run = Effect.gen(function* () {
     yield* cache.synced
     yield* Effect.logInfo("caches synced")
-    yield* Effect.forkScoped(Stream.runForEach(cache.changes, (change) => Queue.offer(triggers, { _tag: "Change", change })))
+    yield* Effect.forkScoped(Stream.runForEachChunk(cache.changes, (changes) =>
+      Queue.offerAll(triggers, Chunk.map(changes, (change): Trigger => ({ _tag: "Change", change })))))
     yield* Effect.forkScoped(Queue.offer(triggers, { _tag: "Resync" }).pipe(
       Effect.delay(settings.resyncInterval), Effect.repeat(Schedule.spaced(settings.resyncInterval).pipe(Schedule.jittered))))
     refresh(extraction, yield* cache.snapshot, settings.selection, "all")

@@ -4,6 +4,7 @@
  * watches from the list's resourceVersion, re-watching on a clean close and relisting on 410 or an
  * error event; it never gives up and never loses a delete across reconnects.
  */
+import type { Chunk} from "effect";
 import { Clock, Data, Deferred, Duration, Effect, Option, Queue, Random, Ref, type Scope, Stream } from "effect"
 import { CacheEvent, applyWatchEvent, replaceAll, type ObjectCache } from "./CacheEvent.js"
 import { KubernetesApi } from "./KubernetesApi.js"
@@ -93,34 +94,56 @@ export const makeReflector = (
   const skipInvalid = (raw: unknown) =>
     Effect.logWarning("object without metadata.name skipped").pipe(Effect.annotateLogs({ rv: resourceVersionOf(raw) ?? "" }))
 
-  const handle = (counter: Ref.Ref<number>) => (event: WatchEvent): Effect.Effect<void, ErrorEvent> => Effect.gen(function* () {
-    yield* Ref.update(counter, (n) => n + 1)
+  /**
+   * Applies the events that arrived together, with one status update and one offer: per-event
+   * effects cost more than the events. An ERROR event fails the watch after the events before it.
+   */
+  const handle = (seen: { events: number }) => (events: Chunk.Chunk<WatchEvent>): Effect.Effect<void, ErrorEvent> => Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
-    if (event.type === "ERROR") {
-      yield* Ref.update(status, (s) => withEvent(s, "ERROR", now, undefined))
-      return yield* new ErrorEvent({ status: event.status })
+    const counted: Array<{ readonly type: string; readonly rv: string | undefined }> = []
+    const changes: Array<CacheEvent> = []
+    const reports: Array<Effect.Effect<void>> = []
+    let error: WatchStatus | undefined
+    for (const event of events) {
+      seen.events += 1
+      if (event.type === "ERROR") {
+        counted.push({ type: "ERROR", rv: undefined })
+        error = event.status
+        break
+      }
+      if (event.type === "UNKNOWN") {
+        reports.push(Effect.logDebug("unknown watch event ignored").pipe(Effect.annotateLogs({ type: event.name })))
+        continue
+      }
+      counted.push({ type: event.type, rv: resourceVersionOf(event.object) })
+      if (event.type === "BOOKMARK") continue
+      const object = normalize(resource, event.object)
+      if (Option.isNone(object)) {
+        reports.push(skipInvalid(event.object))
+        continue
+      }
+      const change = applyWatchEvent(cache, event.type, object.value)
+      if (Option.isSome(change)) changes.push(change.value)
     }
-    if (event.type === "UNKNOWN") return yield* Effect.logDebug("unknown watch event ignored").pipe(Effect.annotateLogs({ type: event.name }))
-    yield* Ref.update(status, (s) => withEvent(s, event.type, now, resourceVersionOf(event.object)))
-    if (event.type === "BOOKMARK") return
-    const object = normalize(resource, event.object)
-    if (Option.isNone(object)) return yield* skipInvalid(event.object)
-    yield* Option.match(applyWatchEvent(cache, event.type, object.value), { onNone: () => Effect.void, onSome: (e) => Queue.offer(queue, e) })
+    yield* Ref.update(status, (s) => counted.reduce((next, { type, rv }) => withEvent(next, type, now, rv), s))
+    yield* Effect.all(reports, { discard: true })
+    yield* Queue.offerAll(queue, changes)
+    if (error !== undefined) return yield* new ErrorEvent({ status: error })
   })
 
   const watchOnce = (resourceVersion: string): Effect.Effect<WatchEnd> => Effect.gen(function* () {
     const timeoutSeconds = yield* Random.nextIntBetween(options.watchTimeoutSeconds[0], options.watchTimeoutSeconds[1] + 1)
     const started = yield* Clock.currentTimeMillis
-    const counter = yield* Ref.make(0)
+    const seen = { events: 0 }
     const closed = Effect.gen(function* () {
       const elapsedMillis = (yield* Clock.currentTimeMillis) - started
-      return { _tag: "Closed", events: yield* Ref.get(counter), elapsedMillis } as const
+      return { _tag: "Closed", events: seen.events, elapsedMillis } as const
     })
     const consume = Effect.gen(function* () {
       const events = yield* api.watch(resource, { namespace: options.namespace, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
       // The server accepted the watch: whatever failed before is over.
       yield* Ref.update(status, (s) => ({ ...s, condition: undefined }))
-      yield* events.pipe(Stream.timeoutFail(() => new Inactive(), options.inactivity), Stream.runForEach(handle(counter)))
+      yield* events.pipe(Stream.timeoutFail(() => new Inactive(), options.inactivity), Stream.runForEachChunk(handle(seen)))
     })
     return yield* consume.pipe(
       Effect.scoped,

@@ -78,16 +78,18 @@ export const getLines = (config: KubeConfig, url: URL, operation: string) =>
     bodyChunks(response, operation).pipe(Stream.decodeText(), Stream.splitLines))
 
 /**
- * The body's chunks as they arrive. A body that closes before its end (a reset, a killed
- * connection) fails; ending the stream destroys the response.
+ * The body's chunks as they arrive; the chunks that arrived while the consumer was busy come as one
+ * (`Stream.async` ran a fiber per chunk and delivered them one by one). A body that closes before
+ * its end (a reset, a killed connection) fails; ending the stream destroys the response.
  */
 const bodyChunks = (response: http.IncomingMessage, operation: string) =>
-  Stream.async<Uint8Array, KubernetesApiError>((emit) => {
-    response.on("data", (chunk: Buffer) => void emit.single(chunk))
-    response.once("end", () => void emit.end())
-    response.once("error", (error) => void emit.fail(networkError(operation, error)))
-    response.once("close", () => {
-      if (!response.complete) void emit.fail(networkError(operation, new Error("the response closed before its end")))
-    })
-    return Effect.sync(() => response.destroy())
-  }, "unbounded")
+  Stream.asyncPush<Uint8Array, KubernetesApiError>((emit) => Effect.acquireRelease(
+    Effect.sync(() => {
+      response.on("data", (chunk: Buffer) => void emit.single(chunk))
+      response.once("end", () => emit.end())
+      response.once("error", (error) => emit.fail(networkError(operation, error)))
+      response.once("close", () => {
+        if (!response.complete) emit.fail(networkError(operation, new Error("the response closed before its end")))
+      })
+    }),
+    () => Effect.sync(() => response.destroy())))

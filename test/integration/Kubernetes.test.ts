@@ -113,6 +113,7 @@ describe("Reflector over HTTP", () => {
     ["close right after the headers", { kind: "closeAfter", events: 0 }],
     ["kill mid-stream", { kind: "killAfter", events: 1 }],
     ["a garbled line", { kind: "garbled" }],
+    ["a garbled line right after two events", { kind: "garbledAfter", events: 2 }],
     ["410 in the stream", { kind: "errorEvent", code: 410 }],
     ["500 in the stream", { kind: "errorEvent", code: 500 }],
     ["410 as the HTTP status", { kind: "status", status: 410 }],

@@ -3,8 +3,10 @@
  * kubernetes-watch.md §2.3/part 4 with its expected outcome.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Ref, Scope, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Ref, Scope, Stream, TestClock } from "effect"
 import type { CacheEvent } from "../../src/kubernetes/CacheEvent.js"
+import { KubernetesApi } from "../../src/kubernetes/KubernetesApi.js"
+import type { WatchEvent } from "../../src/kubernetes/KubeObject.js"
 import { defaultReflectorOptions, makeReflector, type ReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses } from "../../src/kubernetes/Resources.js"
 import { defaultBackoffPolicy } from "../../src/kubernetes/WatchBackoff.js"
@@ -215,6 +217,29 @@ describe("Reflector", () => {
       yield* at(1)
       expect(yield* t.lists).toBe(2)
       expect(yield* t.seen).toEqual(["Added default/a", "Synced"])
+    }))
+
+  it.scoped("events that arrive together with an ERROR are applied up to it, the rest is left to the relist", () =>
+    Effect.gen(function* () {
+      const added = (name: string, rv: string): WatchEvent => {
+        const object = ingress({ name, host: `${name}.example.com` })
+        return { type: "ADDED", object: { ...object, metadata: { ...Object(object["metadata"]), resourceVersion: rv } } }
+      }
+      const error: WatchEvent = { type: "ERROR", status: { code: 500, reason: "InternalError", message: "boom" } }
+      const burst = Chunk.make(added("a", "11"), added("b", "12"), error, added("c", "13"))
+      const watches = yield* Ref.make(0)
+      const api = Layer.succeed(KubernetesApi, KubernetesApi.of({
+        list: () => Effect.succeed({ resourceVersion: "10", continueToken: undefined, items: [] }),
+        watch: () => Ref.getAndUpdate(watches, (n) => n + 1).pipe(Effect.map((n) => (n === 0 ? Stream.fromChunk(burst) : Stream.never))),
+        namespaceUid: () => Effect.succeed("uid")
+      }))
+      const reflector = yield* makeReflector(ingresses, options).pipe(Effect.provide(api))
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* Effect.forkScoped(Stream.runForEach(reflector.events, (e) => Ref.update(seen, (all) => [...all, describeEvent(e)])))
+      yield* settle
+      expect(yield* Ref.get(seen)).toEqual(["Synced", "Added default/a", "Added default/b"])
+      const status = yield* reflector.status
+      expect([status.lastResourceVersion, status.events, status.restarts]).toEqual(["12", { ADDED: 2, ERROR: 1 }, { error_event: 1 }])
     }))
 
   it.effect("closing the scope stops the reflector quietly and ends its stream", () =>

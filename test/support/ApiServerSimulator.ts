@@ -17,6 +17,8 @@ export type SimFault =
   | { readonly kind: "killAfter"; readonly events: number }
   | { readonly kind: "silent" }
   | { readonly kind: "garbled" }
+  /** A line that is not JSON right after the `events`-th event, in the same burst of writes. */
+  | { readonly kind: "garbledAfter"; readonly events: number }
   | { readonly kind: "errorEvent"; readonly code: number }
   | { readonly kind: "expireContinue" }
   | { readonly kind: "delay"; readonly millis: number }
@@ -154,6 +156,7 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       if (fault?.kind === "killAfter" && sent >= fault.events) return res.socket?.destroy()
       write(JSON.stringify({ type, object }) + "\n")
       sent += 1
+      if (fault?.kind === "garbledAfter" && sent === fault.events) write(`{"type":"MODIFIED","object":{"metadata":\n`)
     }
     const matches = (event: StoredEvent) => event.resource === resource.plural && (namespace === undefined || event.namespace === namespace)
     const unsubscribe = store.subscribe((event) => matches(event) && emit(event.type, event.object))
