@@ -3,11 +3,12 @@
  * and exits; `--dry-run` logs what it would send and sends nothing.
  */
 import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { Data, Duration, Effect, Layer, Option, Ref } from "effect"
 import { loadAgentConfig, type AgentConfig } from "../AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
+import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
 import { decideRouting } from "../domain/ClusterMode.js"
 import { authoritativeSync, makeRegistry } from "../gateway/Calls.js"
@@ -48,7 +49,7 @@ const controllerLayer = (config: AgentConfig, dryRun: boolean) => {
     ? Token.fromValue(config.token.value)
     : Token.fromFile(config.token.path).pipe(Layer.provide(NodeContext.layer), Layer.mapError((e) => new InvalidSetting({ setting: "PIPEOPS_TOKEN_FILE", reason: e.message })))
   return ControllerClient.layer({ apiUrl: config.apiUrl, timeout: Duration.seconds(30), retry: defaultRetryPolicy }).pipe(
-    Layer.provide(Layer.merge(NodeHttpClient.layerUndici, token)))
+    Layer.provide(Layer.merge(ControllerTransport.layer, token)))
 }
 
 const clusterUuidOf = (config: AgentConfig) =>

@@ -2,14 +2,15 @@
  * The agent's side of the controller REST API (DESIGN §2): register, sync and unregister routes,
  * and check the controller's health.
  */
-import { HttpClient, HttpClientRequest, type HttpClientError } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import type { Duration} from "effect";
+import { Clock, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation
 } from "./ControllerError.js"
 import { parseRetryAfter } from "../domain/RetryAfter.js"
 import { controllerRetry, type RetryPolicy } from "./ControllerRetry.js"
+import { ControllerTransport, type Reply, type TransportFailure } from "./ControllerTransport.js"
 import { Token } from "./Token.js"
 import {
   RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, UnregisterRouteRequest
@@ -38,8 +39,8 @@ export class ControllerClient extends Context.Tag("pipeops-agent/controller/Cont
   /** `GET /health`, once, no retries. */
   readonly healthCheck: Effect.Effect<void, ControllerError>
 }>() {
-  /** Sends real requests over an `HttpClient`, authenticated with the current `Token`. */
-  static readonly layer = (settings: ControllerSettings): Layer.Layer<ControllerClient, never, HttpClient.HttpClient | Token> =>
+  /** Sends real requests over a `ControllerTransport`, authenticated with the current `Token`. */
+  static readonly layer = (settings: ControllerSettings): Layer.Layer<ControllerClient, never, ControllerTransport | Token> =>
     Layer.effect(ControllerClient, makeLive(settings))
 
   /** Sends nothing: logs each request it would send and reports success. */
@@ -65,13 +66,6 @@ export const paths = {
 
 const maxErrorBody = 1000
 
-/** A completed exchange: the status, the `Retry-After` header, the body text. */
-interface Reply {
-  readonly status: number
-  readonly retryAfter: string | undefined
-  readonly body: string
-}
-
 /** Maps a non-2xx reply to the error the caller should act on (DESIGN §2). */
 export const classify = (operation: Operation, reply: Reply, nowMillis: number, hostname?: string): ControllerError => {
   const { status } = reply
@@ -88,60 +82,49 @@ export const classify = (operation: Operation, reply: Reply, nowMillis: number, 
   return new ControllerRejected({ operation, status, body })
 }
 
-const transportFailure = (operation: Operation) => (error: HttpClientError.HttpClientError) =>
-  new ControllerUnavailable({
-    operation,
-    reason: error._tag === "RequestError" && error.cause instanceof Error
-      ? `${error.reason}: ${error.cause.message}`
-      : `${error.reason}: ${error.description ?? "request failed"}`
-  })
-
 const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
-  const http = yield* HttpClient.HttpClient
+  const transport = yield* ControllerTransport
   const token = yield* Token
   const base = settings.apiUrl.href.replace(/\/+$/, "")
   const schedule = controllerRetry(settings.retry)
 
-  /** One exchange: token, request, timeout, classification; 2xx yields the body text. */
-  const exchange = (operation: Operation, build: (url: string) => Effect.Effect<HttpClientRequest.HttpClientRequest>, hostname?: string) =>
+  /** One exchange: token, request, classification; 2xx yields the body text. */
+  const exchange = (operation: Operation, body: string | undefined, hostname?: string) =>
     Effect.gen(function* () {
       const bearer = yield* token.current
-      const request = (yield* build(`${base}${paths[operation]}`)).pipe(
-        HttpClientRequest.bearerToken(Redacted.value(bearer)),
-        HttpClientRequest.acceptJson)
-      const reply = yield* http.execute(request).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (body): Reply =>
-          ({ status: response.status, retryAfter: response.headers["retry-after"], body }))),
-        Effect.mapError(transportFailure(operation)),
-        Effect.timeoutFail({
-          duration: settings.timeout,
-          onTimeout: () => new ControllerUnavailable({ operation, reason: `timed out after ${Duration.format(settings.timeout)}` })
-        }))
+      const headers = body === undefined
+        ? { authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json" }
+        : { authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json", "content-type": "application/json" }
+      const reply = yield* transport.send({ method: body === undefined ? "GET" : "POST", url: `${base}${paths[operation]}`, headers, body }, settings.timeout).pipe(
+        Effect.mapError((failure: TransportFailure) => new ControllerUnavailable({ operation, reason: failure.reason })))
       if (reply.status >= 200 && reply.status < 300) return reply.body
       return yield* Effect.fail(classify(operation, reply, yield* Clock.currentTimeMillis, hostname))
     }).pipe(Effect.tapError((error) => Effect.logWarning("controller request failed").pipe(
       Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname })}))))
 
-  const post = <A, I>(schema: Schema.Schema<A, I>, value: A) => (url: string) =>
-    HttpClientRequest.schemaBodyJson(schema)(HttpClientRequest.post(url), value).pipe(
-      // Encoding a request we built ourselves cannot fail: a failure is a defect.
-      Effect.orDie)
-
   return ControllerClient.of({
     registerRoute: Effect.fn("ControllerClient.registerRoute")(function* (request: RegisterRouteRequest) {
-      yield* exchange("register", post(RegisterRouteRequest, request), request.hostname)
+      yield* exchange("register", encodeRegister(request), request.hostname)
     }, Effect.retry(schedule)),
     syncIngresses: Effect.fn("ControllerClient.syncIngresses")(function* (request: SyncIngressesRequest) {
-      const body = yield* exchange("sync", post(SyncIngressesRequest, request))
+      const body = yield* exchange("sync", encodeSync(request))
       return decodeSyncResponse(body)
     }, Effect.retry(schedule)),
     unregisterRoute: Effect.fn("ControllerClient.unregisterRoute")(function* (request: UnregisterRouteRequest) {
-      yield* exchange("unregister", post(UnregisterRouteRequest, request), request.hostname)
+      yield* exchange("unregister", encodeUnregister(request), request.hostname)
     }, Effect.retry(schedule)),
-    healthCheck: Effect.asVoid(exchange("health", (url) => Effect.succeed(HttpClientRequest.get(url))).pipe(
-      Effect.withSpan("ControllerClient.healthCheck")))
+    healthCheck: Effect.asVoid(exchange("health", undefined)).pipe(Effect.withSpan("ControllerClient.healthCheck"))
   })
 })
+
+/** The JSON body of a request we built ourselves: encoding cannot fail, a failure is a defect. */
+const jsonOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encodeSync(schema)
+  return (value: A): string => JSON.stringify(encode(value))
+}
+const encodeRegister = jsonOf(RegisterRouteRequest)
+const encodeSync = jsonOf(SyncIngressesRequest)
+const encodeUnregister = jsonOf(UnregisterRouteRequest)
 
 const decodeJson = Schema.decodeUnknownEither(Schema.parseJson(SyncIngressesResponse))
 

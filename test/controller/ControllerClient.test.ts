@@ -4,7 +4,7 @@ import { ControllerClient } from "../../src/controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../../src/controller/ControllerRetry.js"
 import { Token } from "../../src/controller/Token.js"
 import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
-import { makeHttpStub, type StubReply } from "../support/HttpStub.js"
+import { makeTransportStub, type StubReply } from "../support/TransportStub.js"
 
 const secret = "s3cr3t-token-value"
 const settings = {
@@ -21,7 +21,7 @@ const sync = new SyncIngressesRequest({ clusterUuid: "c-1", publicEndpoint: "", 
 
 /** A client over a stub scripted with `replies`; `requests` counts what reached the stub. */
 const setup = (replies: ReadonlyArray<StubReply>, retry = settings.retry) => Effect.gen(function* () {
-  const stub = yield* makeHttpStub(replies)
+  const stub = yield* makeTransportStub(replies)
   const client = yield* ControllerClient.pipe(Effect.provide(
     ControllerClient.layer({ ...settings, retry }).pipe(
       Layer.provide(stub.layer), Layer.provide(Token.fromValue(Redacted.make(secret))))))

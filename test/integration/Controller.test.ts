@@ -1,13 +1,14 @@
 /**
  * The live ControllerClient against the reference controller over real HTTP on loopback.
  */
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Scope } from "effect"
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ControllerClient } from "../../src/controller/ControllerClient.js"
+import { ControllerTransport } from "../../src/controller/ControllerTransport.js"
 import { Token } from "../../src/controller/Token.js"
 import {
   RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncPath, SyncRule, UnregisterRouteRequest
@@ -19,7 +20,7 @@ const fastRetry = { base: Duration.millis(50), cap: Duration.millis(200), attemp
 
 const clientLayer = (url: string, token: Layer.Layer<Token, unknown>) =>
   ControllerClient.layer({ apiUrl: new URL(url), timeout: Duration.seconds(5), retry: fastRetry }).pipe(
-    Layer.provide(NodeHttpClient.layerUndici), Layer.provide(token))
+    Layer.provide(ControllerTransport.layer), Layer.provide(token))
 
 /** Builds the client in the test's scope, so its HTTP dispatcher lives as long as the test. */
 const buildClient = (layer: Layer.Layer<ControllerClient, unknown>) =>

@@ -1,0 +1,85 @@
+/**
+ * One HTTP exchange with the controller, over node:http(s) with keep-alive connections. The
+ * platform's HttpClient (undici, a span and a raced timeout fiber per request) cost about twice
+ * the CPU of the request itself, and the agent sends one request per route change.
+ */
+import { Context, Data, Duration, Effect, Layer } from "effect"
+import * as http from "node:http"
+import * as https from "node:https"
+
+/** A request as the client builds it. */
+export interface Exchange {
+  readonly method: "GET" | "POST"
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string | undefined
+}
+
+/** A completed exchange: the status, the `Retry-After` header, the body text. */
+export interface Reply {
+  readonly status: number
+  readonly retryAfter: string | undefined
+  readonly body: string
+}
+
+/** No reply: the connection failed, broke, or the reply did not come in time. */
+export class TransportFailure extends Data.TaggedError("TransportFailure")<{ readonly reason: string }> {}
+
+export class ControllerTransport extends Context.Tag("pipeops-agent/controller/ControllerTransport")<ControllerTransport, {
+  /** Sends `exchange` and reads the whole reply; fails when no complete reply came within `timeout`. */
+  readonly send: (exchange: Exchange, timeout: Duration.Duration) => Effect.Effect<Reply, TransportFailure>
+}>() {
+  /** Real requests; idle connections are kept for reuse and closed with the layer. */
+  static readonly layer: Layer.Layer<ControllerTransport> = Layer.scoped(ControllerTransport, Effect.gen(function* () {
+    const agents = yield* Effect.acquireRelease(
+      Effect.sync(() => ({ http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) })),
+      (agents) => Effect.sync(() => {
+        agents.http.destroy()
+        agents.https.destroy()
+      }))
+    return ControllerTransport.of({
+      send: (exchange, timeout) => Effect.async<Reply, TransportFailure>((resume) => {
+        const url = new URL(exchange.url)
+        const secure = url.protocol === "https:"
+        const request = (secure ? https : http).request(url, {
+          method: exchange.method,
+          agent: secure ? agents.https : agents.http,
+          headers: exchange.body === undefined
+            ? exchange.headers
+            : { ...exchange.headers, "content-length": String(Buffer.byteLength(exchange.body)) }
+        })
+        let settled = false
+        const settle = (result: Effect.Effect<Reply, TransportFailure>) => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resume(result)
+        }
+        const fail = (reason: string) => settle(Effect.fail(new TransportFailure({ reason })))
+        const timer = setTimeout(() => {
+          fail(`timed out after ${Duration.format(timeout)}`)
+          request.destroy()
+        }, Duration.toMillis(timeout))
+        request.once("error", (error) => fail(error.message))
+        request.once("response", (response) => {
+          const chunks: Array<Buffer> = []
+          response.on("data", (chunk: Buffer) => chunks.push(chunk))
+          response.once("end", () => settle(Effect.succeed({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers["retry-after"],
+            body: Buffer.concat(chunks).toString("utf8")
+          })))
+          response.once("close", () => {
+            if (!response.complete) fail("the reply broke off before its end")
+          })
+        })
+        request.end(exchange.body)
+        return Effect.sync(() => {
+          settled = true
+          clearTimeout(timer)
+          request.destroy()
+        })
+      })
+    })
+  }))
+}
