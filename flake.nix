@@ -27,7 +27,7 @@
           tag = "0.1.0";
           contents = [ pkgs.cacert ];
           config = {
-            Entrypoint = [ "${pkgs.nodejs_22}/bin/node" "${default}/lib/node_modules/pipeops-agent/dist/main.js" ];
+            Entrypoint = [ "${pkgs.nodejs_22}/bin/node" "--max-semi-space-size=4" "${default}/lib/node_modules/pipeops-agent/dist/main.js" ];
             Cmd = [ "run" ];
             User = "65532:65532";
             Env = [ "NODE_ENV=production" "LOG_FORMAT=json" ];

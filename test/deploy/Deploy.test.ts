@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
 import { settings } from "../../src/AgentConfig.js"
 import { watchedResources } from "../../src/kubernetes/Resources.js"
-import { root } from "../support/Cli.js"
+import { agentNodeFlags, root } from "../support/Cli.js"
 
 type Doc = Record<string, unknown>
 
@@ -82,8 +82,8 @@ describe("Dockerfile", () => {
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m)
     expect(dockerfile).not.toMatch(/^HEALTHCHECK/m)
     expect(runtime).not.toContain("node_modules")
-    expect(runtime).toContain("COPY --from=build /src/dist/main.js /app/main.js")
-    expect(runtime).toContain(`ENTRYPOINT ["/nodejs/bin/node", "/app/main.js"]`)
+    expect(runtime).toContain("COPY --from=build /src/dist/main.js /src/dist/main.js.LEGAL.txt /app/")
+    expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(["/nodejs/bin/node", ...agentNodeFlags, "/app/main.js"]).replaceAll(",", ", ")}`)
   })
 
   it("the entrypoint file exists after npm run build and runs without node_modules", () => {
@@ -105,6 +105,9 @@ describe("flake.nix", () => {
   })
   it.runIf(nix.status !== 0)("is not parsed: nix-instantiate is not installed (Debian: apt-get install nix-bin)", () => {
     expect(read("flake.nix")).toContain("dockerTools.buildLayeredImage")
+  })
+  it("runs the image's node with the Dockerfile's flags", () => {
+    expect(read("flake.nix")).toContain(`Entrypoint = [ "\${pkgs.nodejs_22}/bin/node" ${agentNodeFlags.map((f) => `"${f}"`).join(" ")} "\${default}`)
   })
 })
 
