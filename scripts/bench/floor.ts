@@ -1,7 +1,10 @@
 /**
  * The floor: the same HTTP work as the agent with no agent logic. List the Ingresses page by page
- * and POST one sync; or watch and POST one register per event.
+ * and POST one sync; or watch and POST the registers of each event.
  */
+import { spawn } from "node:child_process"
+import * as http from "node:http"
+import { join } from "node:path"
 import { clusterUuid, token } from "./harness.js"
 
 const headers = (bearer: string) => ({ authorization: `Bearer ${bearer}`, "content-type": "application/json" })
@@ -38,13 +41,26 @@ export const floorStartup = async (simUrl: string, simToken: string, controllerU
   return Date.now() - started
 }
 
+/** POSTs `body` over a keep-alive connection of `agent`; resolves when the reply has been read. */
+const post = (agent: http.Agent, url: string, body: string) => new Promise<void>((resolve) => {
+  const request = http.request(url, { method: "POST", agent, headers: { ...headers(token), "content-length": String(Buffer.byteLength(body)) } }, (response) => {
+    response.resume()
+    response.once("end", resolve)
+  })
+  request.once("error", () => resolve())
+  request.end(body)
+})
+
 /**
- * Watches Ingresses from `resourceVersion` and POSTs a register for each ADDED event's first host,
- * until `stop` resolves.
+ * Watches Ingresses from `resourceVersion` and POSTs a register for each path of each ADDED
+ * event's first rule (what the agent sends for the bench's Ingresses), over at most 8 keep-alive
+ * connections like the agent, until `stop` resolves.
  */
-export const floorWatcher = async (simUrl: string, simToken: string, controllerUrl: string, resourceVersion: string, stop: Promise<void>) => {
+export const floorWatcher = async (simUrl: string, simToken: string, controllerUrl: string, resourceVersion: string, stop: Promise<void>, watching: () => void) => {
   const abort = new AbortController()
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
   const response = await fetch(`${simUrl}/apis/networking.k8s.io/v1/ingresses?watch=true&resourceVersion=${resourceVersion}`, { headers: headers(simToken), signal: abort.signal })
+  watching()
   const reader = response.body?.getReader()
   const decoder = new TextDecoder()
   let buffer = ""
@@ -58,15 +74,15 @@ export const floorWatcher = async (simUrl: string, simToken: string, controllerU
       for (const line of lines) {
         if (line.trim() === "") continue
         const event = JSON.parse(line) as { type: string; object: Item }
-        const host = event.object.spec?.rules?.[0]?.host
-        if (event.type !== "ADDED" || host === undefined) continue
-        void fetch(`${controllerUrl}/api/v1/gateway/routes/register`, {
-          method: "POST", headers: headers(token),
-          body: JSON.stringify({
-            hostname: host, cluster_uuid: clusterUuid, namespace: "default", service_name: "web", service_port: 80,
-            ingress_name: event.object.metadata.name, path: "/", path_type: "Prefix", tls: false, annotations: {}, public_endpoint: "", routing_mode: "tunnel"
-          })
-        })
+        const rule = event.object.spec?.rules?.[0]
+        if (event.type !== "ADDED" || rule?.host === undefined) continue
+        for (const path of rule.http?.paths ?? []) {
+          void post(agent, `${controllerUrl}/api/v1/gateway/routes/register`, JSON.stringify({
+            hostname: rule.host, cluster_uuid: clusterUuid, namespace: "default", service_name: "web", service_port: 80,
+            ingress_name: event.object.metadata.name, path: path.path ?? "/", path_type: path.pathType ?? "Prefix", tls: false,
+            annotations: {}, public_endpoint: "", routing_mode: "tunnel"
+          }))
+        }
       }
     }
   }
@@ -74,4 +90,25 @@ export const floorWatcher = async (simUrl: string, simToken: string, controllerU
   await stop
   abort.abort()
   await pumping
+  agent.destroy()
+}
+
+/**
+ * Runs `floorWatcher` in a child process (`floor-process.ts`), so that it has a core of its own
+ * like the agent instead of sharing the servers' thread. Resolves once the watch is open.
+ */
+export const startFloorWatcher = async (simUrl: string, simToken: string, controllerUrl: string, resourceVersion: string) => {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "floor-process.ts"), simUrl, simToken, controllerUrl, resourceVersion], {
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve())
+    child.once("exit", (code) => reject(new Error(`the floor watcher exited with ${code}`)))
+  })
+  return {
+    stop: () => new Promise<void>((resolve) => {
+      child.once("exit", () => resolve())
+      child.kill("SIGTERM")
+    })
+  }
 }

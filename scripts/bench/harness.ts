@@ -5,7 +5,7 @@
 import { HttpRouter, HttpServer, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
 import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -80,15 +80,16 @@ export interface Agent {
   readonly pid: () => number | undefined
 }
 
-/** Starts the built agent against `sim` and `controller`. */
-export const startAgent = async (sim: Simulator, controller: Controller): Promise<Agent> => {
+/** Starts the built agent against `sim` and `controller`, with extra node flags if given. */
+export const startAgent = async (sim: Simulator, controller: Controller, nodeArgs: ReadonlyArray<string> = []): Promise<Agent> => {
   const dir = mkdtempSync(join(tmpdir(), "bench-"))
   writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig())
   const adminPort = await freePort()
   const startedAt = Date.now()
   const cli = startCli(["run"], {
     KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controller.url, PIPEOPS_TOKEN: token,
-    PIPEOPS_CLUSTER_UUID: clusterUuid, PIPEOPS_ADMIN_PORT: String(adminPort), LOG_LEVEL: process.env["AGENT_LOG_LEVEL"] ?? "info"
+    PIPEOPS_CLUSTER_UUID: clusterUuid, PIPEOPS_ADMIN_PORT: String(adminPort), LOG_LEVEL: process.env["AGENT_LOG_LEVEL"] ?? "info",
+    ...(nodeArgs.length === 0 ? {} : { AGENT_NODE_ARGS: [process.env["AGENT_NODE_ARGS"] ?? "", ...nodeArgs].join(" ") })
   })
   return { cli, startedAt, adminPort, pid: () => cli.pid }
 }
@@ -111,11 +112,52 @@ export const cpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+interface StatusDocument {
+  readonly process: { readonly rss_bytes: number; readonly heap_used_bytes: number }
+  readonly watch: ReadonlyArray<{ readonly resource: string; readonly resource_version: string | null }>
+}
+
+const agentStatus = async (agent: Agent): Promise<StatusDocument> =>
+  (await (await fetch(`http://127.0.0.1:${agent.adminPort}/status`)).json()) as StatusDocument
+
 /** The agent's /status `process` section. */
 export const agentMemory = async (agent: Agent) => {
-  const response = await fetch(`http://127.0.0.1:${agent.adminPort}/status`)
-  const status = (await response.json()) as { process: { rss_bytes: number; heap_used_bytes: number } }
+  const status = await agentStatus(agent)
   return { rss_mb: status.process.rss_bytes / 1048576, heap_mb: status.process.heap_used_bytes / 1048576 }
+}
+
+/** Node flags that let `collectGarbage` make the agent collect all its garbage. */
+export const heapSnapshotFlags = (dir: string) => ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`]
+
+/**
+ * Makes an agent started with `heapSnapshotFlags(dir)` run a full garbage collection: V8 collects
+ * before it writes a heap snapshot. Waits for the snapshot to be complete, then deletes it.
+ */
+export const collectGarbage = async (agent: Agent, dir: string) => {
+  const pid = agent.pid()
+  if (pid === undefined) return
+  process.kill(pid, "SIGUSR2")
+  const snapshot = () => readdirSync(dir).find((f) => f.endsWith(".heapsnapshot"))
+  let lastSize = -1
+  for (;;) {
+    await sleep(500)
+    const file = snapshot()
+    if (file === undefined) continue
+    const size = statSync(join(dir, file)).size
+    if (size > 0 && size === lastSize) return rmSync(join(dir, file))
+    lastSize = size
+  }
+}
+
+/** Waits until the agent's Ingress watch has reached `resourceVersion`; false after `timeoutMs`. */
+export const caughtUp = async (agent: Agent, resourceVersion: string, timeoutMs: number): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const status = await agentStatus(agent)
+    if (status.watch.find((w) => w.resource === "ingresses")?.resource_version === resourceVersion) return true
+    await sleep(100)
+  }
+  return false
 }
 
 /** Percentiles of a list of numbers. */
