@@ -116,7 +116,8 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
     const changes = batch.flatMap((t) => (t._tag === "Change" ? [t.change] : []))
     yield* Effect.logDebug("pass").pipe(Effect.annotateLogs({ triggers: batch.length, changes: changes.length }))
     const affected = new Set(refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes)))
-    const modeChanged = yield* decide
+    // The decision reads every Service: re-made when one changed or time passed, not per Ingress.
+    const modeChanged = batch.some((t) => t._tag !== "Change" || t.change.kind === "service") ? yield* decide : false
     const decision = mode.effective
     const now = yield* Clock.currentTimeMillis
     yield* Ref.update(status, (s) => ({ ...s, lastPassAt: now }))
