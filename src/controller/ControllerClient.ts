@@ -9,7 +9,7 @@ import {
   type ControllerError, type Operation
 } from "./ControllerError.js"
 import { parseRetryAfter } from "../domain/RetryAfter.js"
-import { controllerRetry, type RetryPolicy } from "./ControllerRetry.js"
+import { controllerRetry, retryOnFailure, type RetryPolicy } from "./ControllerRetry.js"
 import { ControllerTransport, type Reply, type TransportFailure } from "./ControllerTransport.js"
 import { Token } from "./Token.js"
 import {
@@ -103,16 +103,18 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
       Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname })}))))
 
   return ControllerClient.of({
-    registerRoute: Effect.fn("ControllerClient.registerRoute")(function* (request: RegisterRouteRequest) {
+    // The per-route methods are untraced: a span and a captured stack per call cost 0.11 ms of CPU,
+    // a fifth of a register call, and the agent makes one per route change. Sync stays traced.
+    registerRoute: Effect.fnUntraced(function* (request: RegisterRouteRequest) {
       yield* exchange("register", encodeRegister(request), request.hostname)
-    }, Effect.retry(schedule)),
+    }, retryOnFailure(schedule)),
     syncIngresses: Effect.fn("ControllerClient.syncIngresses")(function* (request: SyncIngressesRequest) {
       const body = yield* exchange("sync", encodeSync(request))
       return decodeSyncResponse(body)
-    }, Effect.retry(schedule)),
-    unregisterRoute: Effect.fn("ControllerClient.unregisterRoute")(function* (request: UnregisterRouteRequest) {
+    }, retryOnFailure(schedule)),
+    unregisterRoute: Effect.fnUntraced(function* (request: UnregisterRouteRequest) {
       yield* exchange("unregister", encodeUnregister(request), request.hostname)
-    }, Effect.retry(schedule)),
+    }, retryOnFailure(schedule)),
     healthCheck: Effect.asVoid(exchange("health", undefined)).pipe(Effect.withSpan("ControllerClient.healthCheck"))
   })
 })
