@@ -76,8 +76,9 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const offerLater = (delay: Duration.Duration, trigger: Trigger) =>
     Effect.forkScoped(Effect.sleep(delay).pipe(Effect.zipRight(Queue.offer(triggers, trigger))))
 
-  /** Re-evaluates the routing decision; `true` when a new one took effect. */
-  const decide = Effect.gen(function* () {
+  /** Re-evaluates the routing decision when `batch` calls for it; `true` when a new one took effect. */
+  const decide = (batch: ReadonlyArray<Trigger>) => Effect.gen(function* () {
+    if (!redecides(batch)) return false
     const snapshot = yield* cache.snapshot
     const computed = decideRouting([...snapshot.services.values()], settings.overrides)
     if (computed._tag === "Left") {
@@ -116,8 +117,7 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
     const changes = batch.flatMap((t) => (t._tag === "Change" ? [t.change] : []))
     yield* Effect.logDebug("pass").pipe(Effect.annotateLogs({ triggers: batch.length, changes: changes.length }))
     const affected = new Set(refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes)))
-    // The decision reads every Service: re-made when one changed or time passed, not per Ingress.
-    const modeChanged = batch.some((t) => t._tag !== "Change" || t.change.kind === "service") ? yield* decide : false
+    const modeChanged = yield* decide(batch)
     const decision = mode.effective
     const now = yield* Clock.currentTimeMillis
     yield* Ref.update(status, (s) => ({ ...s, lastPassAt: now }))
@@ -168,6 +168,9 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
     Effect.annotateLogs({ service: "RouteSync" })))
   return RouteSync.of({ status: Ref.get(status) })
 })
+
+/** The decision reads every Service: it is re-made when one changed or time passed, not per Ingress. */
+const redecides = (batch: ReadonlyArray<Trigger>): boolean => batch.some((t) => t._tag !== "Change" || t.change.kind === "service")
 
 /** Whether the controller gave the route's hostname to another cluster (not retried until a resync). */
 const isRefused = (registry: Registry, route: Route): boolean => registry.refusedHosts.has(route.hostname)
