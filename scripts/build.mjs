@@ -11,11 +11,12 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: true,
-  // Minified, the bundle is a third of the size and pure ASCII, which V8 keeps one byte per
+  // Minified, the bundle is a half of the size and pure ASCII, which V8 keeps one byte per
   // character: unminified, a comment's "ä" made it hold the 5 MB source as 10.8 MB of UTF-16.
-  // Names are kept for stack traces; the dependencies' license comments go to main.js.LEGAL.txt.
+  // Names are not kept: keepNames renames every closure as it is made, 15 % more CPU per event
+  // (BENCHMARKS.md); main.js.map maps stack traces back (node --enable-source-maps). The
+  // dependencies' license comments go to main.js.LEGAL.txt.
   minify: true,
-  keepNames: true,
   legalComments: "external",
   logLevel: "warning",
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
