@@ -194,8 +194,32 @@ const idleCpu = async () => {
   return { ingresses: 1_000, seconds, cpu_seconds: after - before }
 }
 
+/**
+ * The agent's CPU per new Ingress (two registers each) when events queue up: a burst written as
+ * fast as the simulator takes it, after 2 s of warm-up at 200/s. Independent of how the two cores
+ * are shared, unlike the rates above.
+ */
+const eventCpu = async () => {
+  const events = quick ? 500 : 5_000
+  const run = await setup(0)
+  await emit(run.sim, run.controller, "cpu-warmup", 200, quick ? 0.5 : 2)
+  const hosts = Array.from({ length: events }, (_, i) => `burst-${i}.example.com`)
+  const pid = run.agent.pid()
+  const before = pid === undefined ? NaN : cpuSeconds(pid)
+  const started = Date.now()
+  for (let i = 0; i < events; i++) {
+    run.sim.store.upsert(ingresses, twoRoutes(`burst-${i}`, hosts[i] ?? ""))
+    if (i % 100 === 99) await sleep(1)
+  }
+  const done = await until(() => hosts.every((h) => run.controller.acks.registers.has(h)), 120_000)
+  const after = pid === undefined ? NaN : cpuSeconds(pid)
+  const wall = Date.now() - started
+  await run.close()
+  return { events, all_registered: done, wall_ms: wall, agent_cpu_ms_per_event: ((after - before) * 1000) / events }
+}
+
 const scenarios: Record<string, () => Promise<unknown>> = {
-  startup_sync: startupSync, event_latency: () => eventLatency(), throughput, memory, idle_cpu: idleCpu
+  startup_sync: startupSync, event_latency: () => eventLatency(), throughput, event_cpu: eventCpu, memory, idle_cpu: idleCpu
 }
 
 const main = async () => {
