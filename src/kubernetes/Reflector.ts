@@ -57,6 +57,12 @@ class Inactive extends Data.TaggedError("Inactive") {}
 class DeadlinePassed extends Data.TaggedError("DeadlinePassed") {}
 class ErrorEvent extends Data.TaggedError("ErrorEvent")<{ readonly status: WatchStatus }> {}
 
+/** What the current watch has delivered: how many events, and when the last one came. */
+interface Seen {
+  events: number
+  lastAt: number
+}
+
 /** How one watch ended. */
 type WatchEnd =
   | { readonly _tag: "Closed"; readonly events: number; readonly elapsedMillis: number }
@@ -98,8 +104,9 @@ export const makeReflector = (
    * Applies the events that arrived together, with one status update and one offer: per-event
    * effects cost more than the events. An ERROR event fails the watch after the events before it.
    */
-  const handle = (seen: { events: number }) => (events: Chunk.Chunk<WatchEvent>): Effect.Effect<void, ErrorEvent> => Effect.gen(function* () {
+  const handle = (seen: Seen) => (events: Chunk.Chunk<WatchEvent>): Effect.Effect<void, ErrorEvent> => Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
+    seen.lastAt = now
     const counted: Array<{ readonly type: string; readonly rv: string | undefined }> = []
     const changes: Array<CacheEvent> = []
     const reports: Array<Effect.Effect<void>> = []
@@ -131,10 +138,24 @@ export const makeReflector = (
     if (error !== undefined) return yield* new ErrorEvent({ status: error })
   })
 
+  /**
+   * Fails once no event (bookmarks included) came for `inactivity`: one timer per quiet spell.
+   * `Stream.timeoutFail` raced a fiber against every pull, which at a few events a second was most
+   * of the reflector's cost.
+   */
+  const inactive = (seen: Seen) => Effect.gen(function* () {
+    const limit = Duration.toMillis(options.inactivity)
+    for (;;) {
+      const quiet = (yield* Clock.currentTimeMillis) - seen.lastAt
+      if (quiet >= limit) return yield* new Inactive()
+      yield* Effect.sleep(Duration.millis(limit - quiet))
+    }
+  })
+
   const watchOnce = (resourceVersion: string): Effect.Effect<WatchEnd> => Effect.gen(function* () {
     const timeoutSeconds = yield* Random.nextIntBetween(options.watchTimeoutSeconds[0], options.watchTimeoutSeconds[1] + 1)
     const started = yield* Clock.currentTimeMillis
-    const seen = { events: 0 }
+    const seen: Seen = { events: 0, lastAt: started }
     const closed = Effect.gen(function* () {
       const elapsedMillis = (yield* Clock.currentTimeMillis) - started
       return { _tag: "Closed", events: seen.events, elapsedMillis } as const
@@ -143,7 +164,8 @@ export const makeReflector = (
       const events = yield* api.watch(resource, { namespace: options.namespace, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
       // The server accepted the watch: whatever failed before is over.
       yield* Ref.update(status, (s) => ({ ...s, condition: undefined }))
-      yield* events.pipe(Stream.timeoutFail(() => new Inactive(), options.inactivity), Stream.runForEachChunk(handle(seen)))
+      seen.lastAt = yield* Clock.currentTimeMillis
+      yield* Effect.raceFirst(Stream.runForEachChunk(events, handle(seen)), inactive(seen))
     })
     return yield* consume.pipe(
       Effect.scoped,
