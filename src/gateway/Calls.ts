@@ -17,23 +17,28 @@ export interface Registry {
   readonly registered: Map<string, Map<RouteKey, Route>>
   /** Hostnames another cluster owns (409, or a sync's conflicts). */
   readonly refusedHosts: Set<string>
+  /** How many (hostname, path) routes `registered` holds, kept as it changes: counting per pass was O(hostnames). */
+  routes: number
 }
 
-export const makeRegistry = (): Registry => ({ registered: new Map(), refusedHosts: new Set() })
+export const makeRegistry = (): Registry => ({ registered: new Map(), refusedHosts: new Set(), routes: 0 })
 
 const remember = (registry: Registry, route: Route) => {
-  const routes = registry.registered.get(route.hostname)
-  if (routes) routes.set(route.key, route)
-  else registry.registered.set(route.hostname, new Map([[route.key, route]]))
+  const routes = registry.registered.get(route.hostname) ?? new Map<RouteKey, Route>()
+  if (!routes.has(route.key)) registry.routes += 1
+  routes.set(route.key, route)
+  registry.registered.set(route.hostname, routes)
+}
+
+const forgetHost = (registry: Registry, hostname: string) => {
+  registry.routes -= registry.registered.get(hostname)?.size ?? 0
+  registry.registered.delete(hostname)
+  registry.refusedHosts.delete(hostname)
 }
 
 /** The registered routes of some hostnames. */
 export const registeredOfHosts = (registry: Registry, hostnames: Iterable<string>): ReadonlyArray<Route> =>
   [...hostnames].flatMap((hostname) => [...(registry.registered.get(hostname)?.values() ?? [])])
-
-/** How many (hostname, path) routes are registered. */
-export const registeredCount = (registry: Registry): number =>
-  [...registry.registered.values()].reduce((n, routes) => n + routes.size, 0)
 
 /** How a batch of calls went: all well, some failed, or the token was refused. */
 export type Outcome = "ok" | "failed" | "auth"
@@ -57,7 +62,7 @@ const failure = (status: Ref.Ref<SyncStatus>, operation: "register" | "unregiste
     Effect.as<Outcome>(isAuthFailure(error) ? "auth" : "failed"))
 
 const updateCounts = (status: Ref.Ref<SyncStatus>, registry: Registry) =>
-  Ref.update(status, (s) => ({ ...s, registeredRoutes: registeredCount(registry), conflicts: [...registry.refusedHosts].sort() }))
+  Ref.update(status, (s) => ({ ...s, registeredRoutes: registry.routes, conflicts: [...registry.refusedHosts].sort() }))
 
 /** Replaces the controller's set with the desired routes; conflicting hostnames are recorded as refused. */
 export const authoritativeSync = (
@@ -75,6 +80,7 @@ export const authoritativeSync = (
   const conflicts = new Set(result.right.conflicts)
   registry.registered.clear()
   registry.refusedHosts.clear()
+  registry.routes = 0
   for (const route of routes) {
     if (conflicts.has(route.hostname)) registry.refusedHosts.add(route.hostname)
     else remember(registry, route)
@@ -97,8 +103,7 @@ const hostCalls = (
   if (host.unregister) {
     const result = yield* timed(status, "unregister", client.unregisterRoute(unregisterRequest(host.hostname, cluster)))
     if (result._tag === "Left") return yield* failure(status, "unregister", result.left)
-    registry.registered.delete(host.hostname)
-    registry.refusedHosts.delete(host.hostname)
+    forgetHost(registry, host.hostname)
     yield* Ref.update(status, (s) => ({ ...counted(s, "unregister", true), authFailed: false }))
   }
   for (const route of host.routes) {

@@ -154,6 +154,24 @@ describe("RouteSync changes", () => {
     }))
 })
 
+describe("RouteSync registered routes", () => {
+  it.scoped("the count follows added paths, removed paths and deletes", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com", "/", "/api")] })
+      const count = Effect.map(t.engine.status, (s) => s.registeredRoutes)
+      expect(yield* count).toBe(2)
+      yield* t.upsert(web("a", "a.example.com", "/", "/api", "/docs"))
+      yield* settle
+      expect(yield* count).toBe(3)
+      yield* t.upsert(web("a", "a.example.com", "/"))
+      yield* at(30_000)
+      expect(yield* count).toBe(1)
+      yield* t.remove("a")
+      yield* settle
+      expect(yield* count).toBe(0)
+    }))
+})
+
 describe("RouteSync failures", () => {
   it.scoped("a controller failing with 5xx for a while converges once it recovers", () =>
     Effect.gen(function* () {
