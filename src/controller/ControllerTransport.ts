@@ -64,11 +64,12 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
         request.once("response", (response) => {
           const chunks: Array<Buffer> = []
           response.on("data", (chunk: Buffer) => chunks.push(chunk))
-          response.once("end", () => settle(Effect.succeed({
-            status: response.statusCode ?? 0,
-            retryAfter: response.headers["retry-after"],
-            body: Buffer.concat(chunks).toString("utf8")
-          })))
+          response.once("end", () => {
+            const status = response.statusCode ?? 0
+            // Node parses the headers on first access; only a failure reads one.
+            const retryAfter = status >= 300 ? response.headers["retry-after"] : undefined
+            settle(Effect.succeed({ status, retryAfter, body: Buffer.concat(chunks).toString("utf8") }))
+          })
           response.once("close", () => {
             if (!response.complete) fail("the reply broke off before its end")
           })
