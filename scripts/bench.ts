@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../src/kubernetes/Resources.js"
 import { floorStartup, startFloorWatcher } from "./bench/floor.js"
+import { pipelineStages } from "./bench/stages.js"
 import {
   agentMemory, caughtUp, collectGarbage, cpuSeconds, heapSnapshotFlags, percentiles, seed, sleep, startAgent, startController, startSimulator, twoRoutes, until,
   type Agent, type Controller
@@ -219,7 +220,8 @@ const eventCpu = async () => {
 }
 
 const scenarios: Record<string, () => Promise<unknown>> = {
-  startup_sync: startupSync, event_latency: () => eventLatency(), throughput, event_cpu: eventCpu, memory, idle_cpu: idleCpu
+  startup_sync: startupSync, event_latency: () => eventLatency(), throughput, event_cpu: eventCpu,
+  pipeline_stages: () => pipelineStages(quick ? 300 : 2_000), memory, idle_cpu: idleCpu
 }
 
 const main = async () => {

@@ -11,7 +11,7 @@ describe("bench --quick", () => {
   it("emits valid JSON with every scenario", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/bench.ts", "--quick"], { cwd: root, timeout: 150_000 })
     const report = JSON.parse(stdout) as Record<string, unknown>
-    expect(Object.keys(report)).toEqual(["machine", "startup_sync", "event_latency", "throughput", "event_cpu", "memory", "idle_cpu"])
+    expect(Object.keys(report)).toEqual(["machine", "startup_sync", "event_latency", "throughput", "event_cpu", "pipeline_stages", "memory", "idle_cpu"])
     expect(report["startup_sync"]).toEqual([expect.objectContaining({ ingresses: 50, routes: 100 })])
     expect(report["event_latency"]).toMatchObject({ agent: { events: 200 }, floor: { events: 200 } })
   }, 160_000)
