@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Logger, LogLevel, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
 
@@ -169,6 +169,23 @@ describe("RouteSync registered routes", () => {
       yield* t.remove("a")
       yield* settle
       expect(yield* count).toBe(0)
+    }))
+})
+
+describe("RouteSync logging", () => {
+  const passLines = (level: LogLevel.LogLevel) => Effect.gen(function* () {
+    const messages: Array<string> = []
+    const capture = Logger.make(({ message }) => void messages.push(String(message)))
+    const t = yield* startEngine().pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(level))
+    yield* t.upsert(web("a", "a.example.com"))
+    yield* settle
+    return messages.filter((m) => m === "pass").length
+  })
+
+  it.scoped("logs each pass at debug level, and nothing of it above", () =>
+    Effect.gen(function* () {
+      expect(yield* passLines(LogLevel.Debug)).toBeGreaterThanOrEqual(2)
+      expect(yield* passLines(LogLevel.Info)).toBe(0)
     }))
 })
 
