@@ -60,7 +60,8 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
           fail(`timed out after ${Duration.format(timeout)}`)
           request.destroy()
         }, Duration.toMillis(timeout))
-        request.once("error", (error) => fail(error.message))
+        // `on`, not `once`: a second error with no listener would crash the process.
+        request.on("error", (error) => fail(error.message))
         request.once("response", (response) => {
           const chunks: Array<Buffer> = []
           response.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -70,6 +71,7 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
             const retryAfter = status >= 300 ? response.headers["retry-after"] : undefined
             settle(Effect.succeed({ status, retryAfter, body: Buffer.concat(chunks).toString("utf8") }))
           })
+          response.on("error", (error) => fail(`the reply broke off: ${error.message}`))
           response.once("close", () => {
             if (!response.complete) fail("the reply broke off before its end")
           })

@@ -34,7 +34,7 @@ const readAll = (response: http.IncomingMessage) => Effect.async<string, Error>(
   const chunks: Array<Buffer> = []
   response.on("data", (chunk: Buffer) => chunks.push(chunk))
   response.once("end", () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8"))))
-  response.once("error", (error) => resume(Effect.fail(error)))
+  response.on("error", (error) => resume(Effect.fail(error)))
   response.once("aborted", () => resume(Effect.fail(new Error("response aborted"))))
 })
 
@@ -52,7 +52,7 @@ export const get = (config: KubeConfig, url: URL, operation: string) =>
       (request) => Effect.sync(() => request.destroy()))
     const response = yield* Effect.async<http.IncomingMessage, KubernetesApiError>((resume) => {
       request.once("response", (response) => resume(Effect.succeed(response)))
-      request.once("error", (error) => resume(Effect.fail(networkError(operation, error))))
+      request.on("error", (error) => resume(Effect.fail(networkError(operation, error))))
       request.end()
     })
     const status = response.statusCode ?? 0
@@ -100,7 +100,7 @@ const bodyLines = (response: http.IncomingMessage, operation: string): Stream.St
         if (rest !== "") emit.single(rest)
         emit.end()
       })
-      response.once("error", (error) => emit.fail(networkError(operation, error)))
+      response.on("error", (error) => emit.fail(networkError(operation, error)))
       response.once("close", () => {
         if (!response.complete) emit.fail(networkError(operation, new Error("the response closed before its end")))
       })
