@@ -2,8 +2,7 @@
  * The agent's side of the controller REST API (DESIGN §2): register, sync and unregister routes,
  * and check the controller's health.
  */
-import type { Duration} from "effect";
-import { Clock, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Clock, Context, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation

@@ -4,8 +4,7 @@
  * watches from the list's resourceVersion, re-watching on a clean close and relisting on 410 or an
  * error event; it never gives up and never loses a delete across reconnects.
  */
-import type { Chunk} from "effect";
-import { Clock, Data, Deferred, Duration, Effect, Option, Queue, Random, Ref, type Scope, Stream } from "effect"
+import { type Chunk, Clock, Data, Deferred, Duration, Effect, Option, Queue, Random, Ref, type Scope, Stream } from "effect"
 import { CacheEvent, applyWatchEvent, replaceAll, type ObjectCache } from "./CacheEvent.js"
 import { KubernetesApi } from "./KubernetesApi.js"
 import type { KubernetesApiError } from "./KubernetesError.js"
