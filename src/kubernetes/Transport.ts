@@ -79,25 +79,36 @@ export const getText = (config: KubeConfig, url: URL, operation: string): Effect
 export const getLines = (config: KubeConfig, url: URL, operation: string) =>
   Effect.map(get(config, url, operation), (response) => bodyLines(response, operation))
 
+/** Lines read from a body but not yet taken by its consumer, above which reading pauses. */
+const maxBufferedLines = 2048
+
 /**
  * The body split into lines as it arrives, in the socket's callbacks: two more stream stages
  * (`decodeText`, `splitLines`) cost more per watch event than the event's own handling. The
- * string decoder keeps a character split across two chunks whole. Ending the stream destroys
- * the response.
+ * string decoder keeps a character split across two chunks whole. A consumer that falls behind
+ * pauses the socket (TCP then holds the server back) instead of the agent buffering without
+ * bound; it resumes once half the buffer is taken. Ending the stream destroys the response.
  */
-const bodyLines = (response: http.IncomingMessage, operation: string): Stream.Stream<string, KubernetesApiError> =>
-  Stream.asyncPush<string, KubernetesApiError>((emit) => Effect.acquireRelease(
+const bodyLines = (response: http.IncomingMessage, operation: string): Stream.Stream<string, KubernetesApiError> => {
+  let buffered = 0
+  const lines = Stream.asyncPush<string, KubernetesApiError>((emit) => Effect.acquireRelease(
     Effect.sync(() => {
       const decoder = new StringDecoder("utf8")
       let partial = ""
       response.on("data", (chunk: Buffer) => {
-        const lines = (partial + decoder.write(chunk)).split("\n")
-        partial = lines.pop() ?? ""
-        if (lines.length > 0) emit.array(lines)
+        const complete = (partial + decoder.write(chunk)).split("\n")
+        partial = complete.pop() ?? ""
+        if (complete.length === 0) return
+        buffered += complete.length
+        emit.array(complete)
+        if (buffered > maxBufferedLines) response.pause()
       })
       response.once("end", () => {
         const rest = partial + decoder.end()
-        if (rest !== "") emit.single(rest)
+        if (rest !== "") {
+          buffered += 1
+          emit.single(rest)
+        }
         emit.end()
       })
       response.on("error", (error) => emit.fail(networkError(operation, error)))
@@ -106,3 +117,9 @@ const bodyLines = (response: http.IncomingMessage, operation: string): Stream.St
       })
     }),
     () => Effect.sync(() => response.destroy())))
+  return Stream.mapChunks(lines, (taken) => {
+    buffered -= taken.length
+    if (buffered <= maxBufferedLines / 2 && response.isPaused()) response.resume()
+    return taken
+  })
+}

@@ -50,4 +50,40 @@ describe("watch body", () => {
         { type: "BOOKMARK", object: { metadata: { resourceVersion: "7" } } }
       ])
     }).pipe(Effect.scoped))
+
+  it.live("a consumer that falls behind holds the server back, and then gets every line", () =>
+    Effect.gen(function* () {
+      const total = 40_000
+      const line = (i: number) => JSON.stringify({ type: "BOOKMARK", object: { metadata: { resourceVersion: String(i), pad: "x".repeat(1000) } } }) + "\n"
+      let written = 0
+      const server = yield* Effect.acquireRelease(Effect.async<{ readonly url: string; readonly close: () => void }>((resume) => {
+        const http = createServer((_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          const more = () => {
+            while (written < total) {
+              written += 1
+              if (!res.write(line(written))) return void res.once("drain", more)
+            }
+            res.end()
+          }
+          more()
+        })
+        http.listen(0, "127.0.0.1", () => resume(Effect.succeed({
+          url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+          close: () => http.closeAllConnections()
+        })))
+      }), (s) => Effect.sync(() => s.close()))
+      const api = yield* KubernetesApi.pipe(Effect.provide(apiFor(server.url)))
+      const events = yield* api.watch(ingresses, { resourceVersion: "1", timeoutSeconds: 30, allowWatchBookmarks: true })
+      const pull = yield* Stream.toPull(events)
+      let received = (yield* pull).length
+      yield* Effect.sleep("500 millis")
+      expect(written).toBeLessThan(total / 2)
+      for (;;) {
+        const chunk = yield* Effect.option(pull)
+        if (chunk._tag === "None") break
+        received += chunk.value.length
+      }
+      expect([written, received]).toEqual([total, total])
+    }).pipe(Effect.scoped), 20_000)
 })
