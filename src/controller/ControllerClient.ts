@@ -91,9 +91,10 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
   const exchange = (operation: Operation, body: string | undefined, hostname?: string) =>
     Effect.gen(function* () {
       const bearer = yield* token.current
-      const headers = body === undefined
-        ? { authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json" }
-        : { authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json", "content-type": "application/json" }
+      const headers = {
+        authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" })
+      }
       const reply = yield* transport.send({ method: body === undefined ? "GET" : "POST", url: `${base}${paths[operation]}`, headers, body }, settings.timeout).pipe(
         Effect.mapError((failure: TransportFailure) => new ControllerUnavailable({ operation, reason: failure.reason })))
       if (reply.status >= 200 && reply.status < 300) return reply.body
