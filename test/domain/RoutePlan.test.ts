@@ -1,12 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { hostClaims, planRoutes } from "../../src/domain/RoutePlan.js"
-import { Route } from "../../src/domain/Route.js"
-
-const route = (hostname: string, path = "/", overrides: Partial<ConstructorParameters<typeof Route>[0]> = {}) =>
-  new Route({
-    hostname, path, pathType: "Prefix", namespace: "default", ingressName: "web", serviceName: "web",
-    servicePort: 80, tls: false, annotations: {}, ...overrides
-  })
+import { route } from "../support/Builders.js"
 
 const summary = (plan: ReturnType<typeof planRoutes>) => ({
   register: plan.register.map((r) => `${r.hostname}${r.path}`),

@@ -2,6 +2,7 @@
  * Builders for Kubernetes objects in their raw JSON shape, and their decoded views.
  */
 import { Either } from "effect"
+import { Route } from "../../src/domain/Route.js"
 import {
   decodeIngress, decodeIngressClass, decodeService,
   type IngressClassView, type IngressView, type ServiceView
@@ -108,3 +109,10 @@ export const serviceView = (input: ServiceInput = {}): ServiceView => decoded(de
 /** The decoded view of `ingressClass(name, isDefault)`. */
 export const ingressClassView = (name: string, isDefault = false): IngressClassView =>
   decoded(decodeIngressClass(ingressClass(name, isDefault)))
+
+/** A domain route: `/` (Prefix) of `default/web` to `web:80` unless overridden. */
+export const route = (hostname: string, path = "/", overrides: Partial<ConstructorParameters<typeof Route>[0]> = {}): Route =>
+  new Route({
+    hostname, path, pathType: "Prefix", namespace: "default", ingressName: "web", serviceName: "web",
+    servicePort: 80, tls: false, annotations: {}, ...overrides
+  })
