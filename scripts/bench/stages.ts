@@ -16,21 +16,23 @@ import { ControllerTransport } from "../../src/controller/ControllerTransport.js
 import { Token } from "../../src/controller/Token.js"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import { ClusterCache } from "../../src/gateway/ClusterCache.js"
+import { ClusterDetector } from "../../src/gateway/ClusterDetector.js"
+import { RouteWriter } from "../../src/gateway/RouteWriter.js"
 import { defaultRouteSyncSettings, RouteSync } from "../../src/gateway/RouteSync.js"
 import { KubernetesApi } from "../../src/kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions, makeReflector } from "../../src/kubernetes/Reflector.js"
 import { ingresses } from "../../src/kubernetes/Resources.js"
+import { Metrics } from "../../src/observability/Metrics.js"
+import { Probes } from "../../src/observability/Probes.js"
 import type { Simulator } from "../../test/support/ApiServerSimulator.js"
 import { startSimulator, twoRoutes } from "./harness.js"
 
 /** Starts a stage; `feed` writes the events; completes once the stage has seen all `events`. */
-type Stage = (sim: Simulator, feed: Effect.Effect<void>, events: number) => Effect.Effect<void, unknown, KubernetesApi | Scope.Scope>
+type Stage = (sim: Simulator, feed: Effect.Effect<void>, events: number) => Effect.Effect<void, unknown, KubernetesApi | Metrics | Probes | Scope.Scope>
 
 const drain = <A, E>(stream: Stream.Stream<A, E>, count: number) => Stream.runDrain(Stream.take(stream, count))
 
-const engineSettings = {
-  ...defaultRouteSyncSettings, clusterUuid: "stages", selection: selectAll, overrides: {}, resyncInterval: Duration.hours(1)
-}
+const engineSettings = { ...defaultRouteSyncSettings, selection: selectAll, resyncInterval: Duration.hours(1) }
 
 /** The engine over `client` until it has sent one register per route (two per Ingress). */
 const engineWith = (client: (registered: () => void) => Layer.Layer<ControllerClient, unknown, Scope.Scope>): Stage => (_sim, feed, events) =>
@@ -41,8 +43,11 @@ const engineWith = (client: (registered: () => void) => Layer.Layer<ControllerCl
       registers += 1
       if (registers === 2 * events) Deferred.unsafeDone(done, Effect.void)
     }
-    yield* Layer.build(RouteSync.layer(engineSettings).pipe(
-      Layer.provide(ClusterCache.layer(defaultReflectorOptions)), Layer.provide(client(registered))))
+    const context = yield* Layer.build(RouteSync.layer(engineSettings).pipe(
+      Layer.provideMerge(ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60) })),
+      Layer.provideMerge(ClusterCache.layer(defaultReflectorOptions)),
+      Layer.provideMerge(RouteWriter.layer("stages").pipe(Layer.provide(client(registered))))))
+    yield* Effect.flatMap(Effect.provide(RouteSync, context), (engine) => engine.start)
     yield* Effect.sleep(Duration.millis(200))
     yield* feed
     yield* Deferred.await(done)
@@ -89,8 +94,9 @@ const stages: Record<string, Stage> = {
   cache: (_sim, feed, events) => Effect.gen(function* () {
     const cache = yield* ClusterCache
     yield* cache.synced
+    const changes = yield* cache.subscribe
     yield* feed
-    yield* drain(cache.changes, events)
+    yield* drain(changes, events)
   }).pipe(Effect.provide(ClusterCache.layer(defaultReflectorOptions))),
   engine: engineWith(inMemory),
   engine_and_http: engineWith(overHttp)
@@ -119,7 +125,7 @@ const run = async (stage: Stage, events: number, paceMillis: number) => {
   const before = process.cpuUsage()
   // Quiet: the engine's log lines would land in the middle of the bench's JSON on stdout.
   await Effect.runPromise(Effect.scoped(stage(sim, feeder(sim, events, paceMillis, "s"), events)).pipe(
-    Effect.provide(KubernetesApi.fromKubeConfig(config)), Effect.orDie, Logger.withMinimumLogLevel(LogLevel.None)))
+    Effect.provide(Layer.mergeAll(KubernetesApi.fromKubeConfig(config), Metrics.layer({ processMetrics: false }), Probes.layer)), Effect.orDie, Logger.withMinimumLogLevel(LogLevel.None)))
   const used = process.cpuUsage(before)
   await sim.close()
   return (used.user + used.system) / 1000 / events

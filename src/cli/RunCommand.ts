@@ -4,22 +4,22 @@
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Data, Duration, Effect, Layer, Option, Ref } from "effect"
+import { Data, Duration, Effect, Either, Layer, Option } from "effect"
 import { loadAgentConfig, type AgentConfig } from "../AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
 import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
-import { decideRouting } from "../domain/ClusterMode.js"
-import { authoritativeSync, makeRegistry } from "../gateway/Calls.js"
+import { InvalidSetting } from "../domain/Settings.js"
 import { ClusterCache } from "../gateway/ClusterCache.js"
-import { desired, makeExtractionCache, refresh } from "../gateway/DesiredState.js"
-import { defaultRouteSyncSettings, RouteSync } from "../gateway/RouteSync.js"
-import { initialSyncStatus } from "../gateway/SyncStatus.js"
+import { ClusterDetector } from "../gateway/ClusterDetector.js"
+import { RouteWriter } from "../gateway/RouteWriter.js"
+import { defaultRouteSyncSettings, RouteSync, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
-import { InvalidSetting } from "../domain/Settings.js"
+import { Metrics } from "../observability/Metrics.js"
+import { Probes } from "../observability/Probes.js"
 
 const text = (name: string, description: string) =>
   Options.text(name).pipe(Options.optional, Options.map(Option.getOrUndefined), Options.withDescription(description))
@@ -55,23 +55,19 @@ const controllerLayer = (config: AgentConfig, dryRun: boolean) => {
 const clusterUuidOf = (config: AgentConfig) =>
   config.clusterUuid !== undefined ? Effect.succeed(config.clusterUuid) : Effect.flatMap(KubernetesApi, (api) => api.namespaceUid("kube-system"))
 
-/** One authoritative sync after the caches synced; the exit code says whether it succeeded. */
-const once = (config: AgentConfig, clusterUuid: string) => Effect.gen(function* () {
-  const cache = yield* ClusterCache
-  yield* cache.synced
-  const snapshot = yield* cache.snapshot
-  const extraction = makeExtractionCache()
-  refresh(extraction, snapshot, config.selection, "all")
-  const decision = decideRouting([...snapshot.services.values()], config.overrides)
-  if (decision._tag === "Left") return yield* new InvalidSetting({ setting: "routing_mode", reason: decision.left.message })
-  const registry = makeRegistry()
-  const status = yield* Ref.make(initialSyncStatus)
-  const outcome = yield* authoritativeSync(yield* ControllerClient, status, registry, desired(extraction), { clusterUuid, decision: decision.right })
-  if (outcome !== "ok") return yield* new SyncFailed()
+/** One authoritative sync once the caches synced; fails when there is no decision or the sync failed. */
+const once = (settings: RouteSyncSettings) => Effect.gen(function* () {
+  const first = yield* (yield* ClusterDetector).first
+  if (Either.isLeft(first)) return yield* new InvalidSetting({ setting: "routing_mode", reason: first.left.message })
+  if (!(yield* syncOnce(settings))) return yield* new SyncFailed()
 })
 
 /** `run --once` could not complete its sync (exit code 1). */
 export class SyncFailed extends Data.TaggedError("SyncFailed") {}
+
+/** The cluster's identity in `/status`. */
+const identity = (clusterUuid: string) =>
+  Layer.scopedDiscard(Effect.flatMap(Probes, (probes) => probes.add({ status: Effect.succeed({ cluster_uuid: clusterUuid }) })))
 
 /** The `run` subcommand. */
 export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, ...runFlags }) => Effect.gen(function* () {
@@ -79,16 +75,18 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: config.apiUrl.href, dry_run: dryRun }))
   const kubernetes = KubernetesApi.layerConfig
   const clusterUuid = yield* clusterUuidOf(config).pipe(Effect.provide(kubernetes))
+  const observability = Layer.merge(Metrics.layer({ processMetrics: true }), Probes.layer)
   const cache = ClusterCache.layer(defaultReflectorOptions).pipe(Layer.provide(kubernetes))
-  const controller = controllerLayer(config, dryRun)
+  const detector = ClusterDetector.layer({ overrides: config.overrides, gracePeriod: config.modeGracePeriod })
+  const writer = RouteWriter.layer(clusterUuid).pipe(Layer.provide(controllerLayer(config, dryRun)))
+  const base = detector.pipe(Layer.provideMerge(cache), Layer.provideMerge(writer), Layer.provideMerge(observability))
+  const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval }
   yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
-  if (onlyOnce) return yield* once(config, clusterUuid).pipe(Effect.provide(Layer.merge(cache, controller)), Effect.scoped)
-  const engine = RouteSync.layer({
-    ...defaultRouteSyncSettings, clusterUuid, selection: config.selection, overrides: config.overrides,
-    resyncInterval: config.resyncInterval, gracePeriod: config.modeGracePeriod
-  })
-  const admin = AdminServer.layer(config.adminPort, clusterUuid)
-  const agent = admin.pipe(Layer.provideMerge(engine), Layer.provide(Layer.merge(cache, controller)))
+  if (onlyOnce) return yield* once(settings).pipe(Effect.provide(base))
+  // The only writer: it starts at once. (Leader election would start and stop it instead.)
+  const writes = Layer.effectDiscard(Effect.flatMap(RouteSync, (engine) => engine.start))
+  const agent = Layer.mergeAll(AdminServer.layer(config.adminPort), writes, identity(clusterUuid)).pipe(
+    Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base))
   yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({ admin_port: config.adminPort }))
   return yield* Layer.launch(agent)
 })).pipe(Command.withDescription("run the agent: keep the controller's routes in step with the cluster's Ingresses"))

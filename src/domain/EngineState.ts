@@ -110,6 +110,12 @@ export interface EngineStatus {
   readonly lastStepAt: number | undefined
 }
 
+/** The status shown while no term runs. */
+export const idleStatus: EngineStatus = {
+  started: false, synced: false, decision: undefined, registeredRoutes: 0, pendingHosts: 0, syncPending: false,
+  conflicts: [], authFailed: false, lastError: undefined, lastSyncAt: undefined, lastStepAt: undefined
+}
+
 /** The status of a state. */
 export const statusOf = (state: EngineState): EngineStatus => ({
   started: state.started,

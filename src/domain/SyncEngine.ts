@@ -14,6 +14,7 @@
  */
 import { Array as Arr, HashMap, HashSet, Option, RedBlackTree } from "effect"
 import type { RoutingDecision } from "./ClusterMode.js"
+import { sameRouting } from "./ModeTracking.js"
 import { planRoutes } from "./RoutePlan.js"
 import type { Route } from "./Route.js"
 import type { EngineState } from "./EngineState.js"
@@ -72,9 +73,6 @@ export interface Step {
 }
 
 type Draft = { -readonly [K in keyof EngineState]: EngineState[K] }
-
-const sameDecision = (a: RoutingDecision | undefined, b: RoutingDecision): boolean =>
-  a !== undefined && a.routingMode === b.routingMode && a.publicEndpoint === b.publicEndpoint
 
 const retryDelay = (s: Draft, failures: number): number =>
   s.settings.retryDelays[Math.min(failures, s.settings.retryDelays.length) - 1] ?? 0
@@ -232,7 +230,7 @@ const apply = (s: Draft, input: EngineInput, now: number) => {
       }
       return
     case "Decision":
-      if (sameDecision(s.decision, input.decision)) return
+      if (s.decision !== undefined && sameRouting(s.decision, input.decision)) return
       s.decision = input.decision
       s.sync = { ...s.sync, wanted: true }
       return

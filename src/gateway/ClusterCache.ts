@@ -3,40 +3,37 @@
  * their objects decoded into the domain's views, and a stream of what changed. Objects that do not
  * decode are reported once per version and left out, as if absent.
  */
-import { type Chunk, Context, Deferred, Effect, type Either, Layer, Option, Queue, Stream } from "effect"
-import { decodeIngress, decodeIngressClass, decodeService, type IngressClassView, type IngressView, type ServiceView } from "../domain/Views.js"
+import { type Chunk, Context, Deferred, Effect, type Either, Layer, Option, PubSub, type Scope, Stream } from "effect"
+import type { Change, ClusterSnapshot } from "../domain/DesiredIndex.js"
+import { decodeIngress, decodeIngressClass, decodeService } from "../domain/Views.js"
 import type { CacheEvent } from "../kubernetes/CacheEvent.js"
 import type { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import type { KubeObject } from "../kubernetes/KubeObject.js"
 import { makeReflector, type ReflectorOptions } from "../kubernetes/Reflector.js"
 import type { ReflectorStatus } from "../kubernetes/ReflectorStatus.js"
 import { ingressClasses, ingresses, services } from "../kubernetes/Resources.js"
+import { observeWatch } from "../kubernetes/WatchObservability.js"
+import type { Metrics } from "../observability/Metrics.js"
+import type { Probes } from "../observability/Probes.js"
 
-/** The decoded objects, by key (`namespace/name`, or `name` for IngressClasses). */
-export interface ClusterSnapshot {
-  readonly ingresses: ReadonlyMap<string, IngressView>
-  readonly services: ReadonlyMap<string, ServiceView>
-  readonly ingressClasses: ReadonlyMap<string, IngressClassView>
-}
-
-/** Which object changed; the engine re-reads state, so the change carries only the key. */
-export interface Change {
-  readonly kind: "ingress" | "service" | "ingressClass"
-  readonly key: string
-}
+export type { Change, ClusterSnapshot }
 
 export class ClusterCache extends Context.Tag("pipeops-agent/gateway/ClusterCache")<ClusterCache, {
   /** Completes once all three resources have been listed completely. */
   readonly synced: Effect.Effect<void>
   /** The current objects: live read-only views, to be read without yielding in between. */
   readonly snapshot: Effect.Effect<ClusterSnapshot>
-  /** Keys of changed objects, in order, from the first change after the initial lists. One consumer. */
-  readonly changes: Stream.Stream<Change>
+  /**
+   * Subscribes to the keys of changed objects, in order, from now until the scope closes: take
+   * the snapshot after subscribing and no change falls between the two. Changes nobody is
+   * subscribed to are dropped (readers re-read the snapshot when they start).
+   */
+  readonly subscribe: Effect.Effect<Stream.Stream<Change>, never, Scope.Scope>
   /** The reflectors' states, for /status and metrics. */
   readonly reflectors: Effect.Effect<ReadonlyArray<ReflectorStatus>>
 }>() {
-  /** Watches the cluster-wide resources through `KubernetesApi`. */
-  static readonly layer = (options: ReflectorOptions): Layer.Layer<ClusterCache, never, KubernetesApi> =>
+  /** Watches the cluster-wide resources through `KubernetesApi`; adds the watch's probe and metrics. */
+  static readonly layer = (options: ReflectorOptions): Layer.Layer<ClusterCache, never, KubernetesApi | Metrics | Probes> =>
     Layer.scoped(ClusterCache, make(options))
 }
 
@@ -56,7 +53,7 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
   const reflectors = yield* Effect.all([
     makeReflector(ingresses, options), makeReflector(services, options), makeReflector(ingressClasses, options)
   ])
-  const changes = yield* Queue.unbounded<Change>()
+  const changes = yield* PubSub.unbounded<Change>()
   const slot = <A>(kind: Change["kind"], decode: Slot<A>["decode"]) => Effect.gen(function* () {
     const result: Slot<A> = { kind, decode, objects: new Map<string, A>(), synced: yield* Deferred.make<void>() }
     return result
@@ -80,7 +77,7 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
       else slot.objects.delete(event.key)
       changed.push({ kind: slot.kind, key: event.key })
     }
-    yield* Queue.offerAll(changes, changed)
+    yield* PubSub.publishAll(changes, changed)
   })
 
   const [ingressReflector, serviceReflector, classReflector] = reflectors
@@ -88,9 +85,9 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
   yield* Effect.forkScoped(Stream.runForEachChunk(serviceReflector.events, (e) => apply(slots.service, e)))
   yield* Effect.forkScoped(Stream.runForEachChunk(classReflector.events, (e) => apply(slots.ingressClass, e)))
 
-  // The initial lists' changes are part of the first snapshot, not changes to react to.
-  const synced = yield* Effect.cached(Effect.all([slots.ingress, slots.service, slots.ingressClass].map((s) => Deferred.await(s.synced)), { discard: true }).pipe(
-    Effect.zipRight(Queue.takeAll(changes)), Effect.asVoid))
+  const synced = yield* Effect.cached(Effect.all([slots.ingress, slots.service, slots.ingressClass].map((s) => Deferred.await(s.synced)), { discard: true }))
+  const statuses = Effect.all(reflectors.map((r) => r.status))
+  yield* observeWatch(statuses)
   return ClusterCache.of({
     synced,
     snapshot: Effect.sync(() => ({
@@ -98,8 +95,8 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
       services: slots.service.objects,
       ingressClasses: slots.ingressClass.objects
     })),
-    changes: Stream.fromQueue(changes),
-    reflectors: Effect.all(reflectors.map((r) => r.status))
+    subscribe: Stream.fromPubSub(changes, { scoped: true }),
+    reflectors: statuses
   })
 })
 

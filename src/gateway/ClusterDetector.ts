@@ -1,47 +1,100 @@
 /**
- * Cluster detection over time (DESIGN §3.2): the routing decision computed from the Services
- * (domain/ClusterMode), and when a new one takes effect: at once, except a switch away from
- * direct, which waits a grace period so a load balancer that briefly clears its status does not
- * flap every route. The sync engine calls it on every pass and syncs when the decision changes.
+ * Cluster detection over time (DESIGN §3.2): the routing decision computed from the Services each
+ * time one changes, applied with the grace period of `ModeTracking`, and published for whoever
+ * follows it: the sync engine, the tunnel, the heartbeat. Owns its `/status` fields and the
+ * routing-mode metric.
  */
-import { Effect } from "effect"
-import type { RoutingDecision } from "../domain/ClusterMode.js"
+import { Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Stream, SubscriptionRef } from "effect"
+import { decideRouting, type DirectWithoutEndpoint, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
+import { initialModeState, sameRouting, trackMode, type ModeState } from "../domain/ModeTracking.js"
+import { Metrics } from "../observability/Metrics.js"
+import { Probes } from "../observability/Probes.js"
+import { ClusterCache } from "./ClusterCache.js"
 
-/** The decision in force, and since when (ms) a switch away from direct has been pending. */
-export interface ModeState {
-  readonly effective: RoutingDecision | undefined
-  readonly pendingSince: number | undefined
+export interface DetectorSettings {
+  readonly overrides: ModeOverrides
+  /** How long a switch away from direct waits. */
+  readonly gracePeriod: Duration.Duration
 }
 
-export const initialModeState: ModeState = { effective: undefined, pendingSince: undefined }
-
-/** What a new computed decision does: the next state, whether it changed, when to look again. */
-export interface ModeStep {
-  readonly state: ModeState
-  readonly changed: boolean
-  /** Set while a switch waits for its grace period to end: re-evaluate at this time (ms). */
-  readonly wakeAt: number | undefined
-}
-
-const same = (a: RoutingDecision, b: RoutingDecision): boolean =>
-  a.routingMode === b.routingMode && a.publicEndpoint === b.publicEndpoint
-
-const take = (computed: RoutingDecision): ModeStep =>
-  ({ state: { effective: computed, pendingSince: undefined }, changed: true, wakeAt: undefined })
-
-/** Applies a newly computed decision at `now` with a grace period of `graceMillis`. */
-export const trackMode = (state: ModeState, computed: RoutingDecision, now: number, graceMillis: number): ModeStep => {
-  const effective = state.effective
-  if (effective === undefined) return take(computed)
-  if (same(effective, computed)) return { state: { effective, pendingSince: undefined }, changed: false, wakeAt: undefined }
-  const leavingDirect = effective.routingMode === "direct" && computed.routingMode === "tunnel"
-  if (!leavingDirect) return take(computed)
-  const pendingSince = state.pendingSince ?? now
-  if (now - pendingSince >= graceMillis) return take(computed)
-  return { state: { effective, pendingSince }, changed: false, wakeAt: pendingSince + graceMillis }
+export class ClusterDetector extends Context.Tag("pipeops-agent/gateway/ClusterDetector")<ClusterDetector, {
+  /** The decision in force; `None` until the Services are listed, or while none can be made. */
+  readonly current: Effect.Effect<Option.Option<RoutingDecision>>
+  /** The decision in force (when there is one), then each new one. */
+  readonly decisions: Stream.Stream<RoutingDecision>
+  /** The first evaluation, once the Services are listed: the decision, or why there is none. */
+  readonly first: Effect.Effect<Either.Either<RoutingDecision, DirectWithoutEndpoint>>
+}>() {
+  static readonly layer = (settings: DetectorSettings): Layer.Layer<ClusterDetector, never, ClusterCache | Metrics | Probes> =>
+    Layer.scoped(ClusterDetector, make(settings))
 }
 
 /** The decision's log line, in the words of the original agent. */
-export const logDecision = (decision: RoutingDecision) =>
+const logDecision = (decision: RoutingDecision) =>
   Effect.logInfo(decision.routingMode === "tunnel" ? "private cluster detected - using tunnel routing" : "using direct routing via LoadBalancer").pipe(
     Effect.annotateLogs({ routing_mode: decision.routingMode, public_endpoint: decision.publicEndpoint, is_private: decision.isPrivate }))
+
+/** The `/status` fields of a decision; before the first one, the agent reports itself private. */
+const statusFields = (decision: RoutingDecision | undefined) => ({
+  is_private: decision?.isPrivate ?? true,
+  routing_mode: decision?.routingMode ?? "tunnel",
+  public_endpoint: decision?.publicEndpoint ?? ""
+})
+
+const make = (settings: DetectorSettings) => Effect.gen(function* () {
+  const cache = yield* ClusterCache
+  const metrics = yield* Metrics
+  const mode = yield* SubscriptionRef.make<ModeState>(initialModeState)
+  const problem = yield* SubscriptionRef.make<Option.Option<string>>(Option.none())
+  const first = yield* Deferred.make<Either.Either<RoutingDecision, DirectWithoutEndpoint>>()
+  const wakes = yield* Queue.sliding<void>(1)
+  const timer = yield* FiberHandle.make()
+  const graceMillis = Duration.toMillis(settings.gracePeriod)
+
+  const evaluate = Effect.gen(function* () {
+    const computed = decideRouting([...(yield* cache.snapshot).services.values()], settings.overrides)
+    yield* Deferred.succeed(first, computed)
+    if (computed._tag === "Left") {
+      const previous = yield* SubscriptionRef.getAndSet(problem, Option.some(computed.left.message))
+      if (Option.isNone(previous)) yield* Effect.logError("no routing decision").pipe(Effect.annotateLogs({ error: computed.left.message }))
+      return
+    }
+    yield* SubscriptionRef.set(problem, Option.none())
+    const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    const before = yield* SubscriptionRef.get(mode)
+    const next = trackMode(before, computed.right, now, graceMillis)
+    yield* SubscriptionRef.set(mode, next.state)
+    if (next.changed) yield* logDecision(computed.right)
+    if (next.wakeAt === undefined) return yield* FiberHandle.clear(timer)
+    if (before.pendingSince === undefined) {
+      yield* Effect.logInfo("load balancer address lost: switching to tunnel routing after the grace period").pipe(
+        Effect.annotateLogs({ grace_period: Duration.format(settings.gracePeriod), switch_at: new Date(next.wakeAt).toISOString() }))
+    }
+    yield* FiberHandle.run(timer, Effect.sleep(Duration.millis(next.wakeAt - now)).pipe(Effect.zipRight(Queue.offer(wakes, undefined))))
+  })
+
+  yield* Effect.forkScoped(Effect.gen(function* () {
+    yield* cache.synced
+    const changes = yield* cache.subscribe
+    yield* evaluate
+    const serviceChanged = Stream.filter(changes, (change) => change.kind === "service")
+    yield* Stream.runForEachChunk(Stream.merge(serviceChanged, Stream.fromQueue(wakes)), () => evaluate)
+  }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ClusterDetector" })))
+
+  const current = Effect.map(SubscriptionRef.get(mode), (m) => Option.fromNullable(m.effective))
+  yield* (yield* Probes).add({
+    status: Effect.map(SubscriptionRef.get(mode), (m) => statusFields(m.effective)),
+    readiness: Effect.map(SubscriptionRef.get(problem), Option.match({ onNone: () => [], onSome: (p) => [`no routing decision: ${p}`] }))
+  })
+  const routingMode = yield* metrics.gauge({ name: "gateway_routing_mode", help: "The routing mode in force (1) and the other (0).", labels: ["mode"] })
+  yield* metrics.onScrape(Effect.flatMap(current, (decision) => Effect.forEach(["direct", "tunnel"] as const, (m) =>
+    routingMode.set({ mode: m }, Option.exists(decision, (d) => d.routingMode === m) ? 1 : 0), { discard: true })))
+
+  return ClusterDetector.of({
+    current,
+    decisions: mode.changes.pipe(
+      Stream.filterMap((m) => Option.fromNullable(m.effective)),
+      Stream.changesWith(sameRouting)),
+    first: Deferred.await(first)
+  })
+})

@@ -1,43 +1,40 @@
 /**
- * The sync engine (DESIGN §3.3): once the cluster cache has synced, one authoritative sync; then
- * level-triggered passes that diff desired against registered routes and send only the
- * difference; an authoritative sync again on a routing-mode switch, when a path must be removed
- * from a still-claimed host, and every resync interval.
+ * The sync engine's runner (DESIGN §3.3). It feeds the pure step of `domain/SyncEngine` with what
+ * happens — the desired routes as the cluster changes, the routing decision, resyncs, timers and
+ * the answers of calls — and makes the calls the step asks for through the `RouteWriter`. It runs
+ * in terms: `start` begins one, which opens with an authoritative sync; `stop` ends it and
+ * interrupts its calls, while the caches keep running. Owns its readiness, liveness, `/status`
+ * part and route gauges.
  */
-import { Chunk, Clock, Context, Duration, Effect, Layer, LogLevel, Queue, Ref, Schedule, Stream } from "effect"
-import { decideRouting, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
+import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, Ref, type Scope, Stream } from "effect"
+import { makeDesiredIndex, refresh, routesOfHosts, staleIngresses, type DesiredIndex } from "../domain/DesiredIndex.js"
+import { idleStatus, initialEngineState, statusOf, type EngineSettings, type EngineState, type EngineStatus } from "../domain/EngineState.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
-import { planRoutes } from "../domain/RoutePlan.js"
-import type { Route } from "../domain/Route.js"
-import { ControllerClient } from "../controller/ControllerClient.js"
-import { ClusterCache, type Change } from "./ClusterCache.js"
-import { desired, makeExtractionCache, refresh, routesOfHosts, staleIngresses, type ExtractionCache } from "./DesiredState.js"
-import { applyPlan, authoritativeSync, makeRegistry, registeredOfHosts, type Registry } from "./Calls.js"
-import { initialModeState, logDecision, trackMode, type ModeState } from "./ClusterDetector.js"
-import { initialSyncStatus, type SyncStatus } from "./SyncStatus.js"
+import { step, type EngineCall, type EngineInput } from "../domain/SyncEngine.js"
+import { Metrics } from "../observability/Metrics.js"
+import { Probes } from "../observability/Probes.js"
+import { ClusterCache } from "./ClusterCache.js"
+import { ClusterDetector } from "./ClusterDetector.js"
+import { RouteWriter } from "./RouteWriter.js"
+import { delaysOf, engineRetry, resyncEvery } from "./Schedules.js"
 
 export interface RouteSyncSettings {
-  readonly clusterUuid: string
   readonly selection: IngressSelection
-  readonly overrides: ModeOverrides
   /** Authoritative sync period; each wait is jittered. */
   readonly resyncInterval: Duration.Duration
-  /** How long a switch away from direct waits. */
-  readonly gracePeriod: Duration.Duration
-  /** Hostnames worked on in parallel. */
+  /** Hostnames with calls in flight at once. */
   readonly concurrency: number
   /** A removed path of a still-claimed host is cleared by a sync within this delay. */
   readonly orphanSyncDelay: Duration.Duration
-  /** First delay before retrying failed calls; doubles up to `retryCap`. */
+  /** First delay before retrying a failed hostname or sync; doubles up to `retryCap`. */
   readonly retryBase: Duration.Duration
   readonly retryCap: Duration.Duration
-  /** Pause after the controller refused the token. */
+  /** Pause of every call after the controller refused the token. */
   readonly authRetry: Duration.Duration
 }
 
-export const defaultRouteSyncSettings: Omit<RouteSyncSettings, "clusterUuid" | "selection" | "overrides"> = {
+export const defaultRouteSyncSettings: Omit<RouteSyncSettings, "selection"> = {
   resyncInterval: Duration.minutes(5),
-  gracePeriod: Duration.seconds(60),
   concurrency: 8,
   orphanSyncDelay: Duration.seconds(30),
   retryBase: Duration.seconds(1),
@@ -45,133 +42,154 @@ export const defaultRouteSyncSettings: Omit<RouteSyncSettings, "clusterUuid" | "
   authRetry: Duration.seconds(30)
 }
 
-/** The sync engine, running in its layer's scope. */
+/** Whether a term runs, and its state; `Stopped` when one ended with a defect. */
+type Run =
+  | { readonly _tag: "Idle" }
+  | { readonly _tag: "Running"; readonly state: EngineState }
+  | { readonly _tag: "Stopped" }
+
+/** The sync engine; a term runs between `start` and `stop`. */
 export class RouteSync extends Context.Tag("pipeops-agent/gateway/RouteSync")<RouteSync, {
-  readonly status: Effect.Effect<SyncStatus>
+  /** The running term's status; `None` between terms. */
+  readonly status: Effect.Effect<Option.Option<EngineStatus>>
+  /** Starts a term unless one runs; it begins with an authoritative sync. */
+  readonly start: Effect.Effect<void>
+  /** Ends the running term, interrupting its calls. */
+  readonly stop: Effect.Effect<void>
 }>() {
-  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ControllerClient> =>
+  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Metrics | Probes> =>
     Layer.scoped(RouteSync, make(settings))
 }
 
-/** What wakes the engine. */
-type Trigger =
-  | { readonly _tag: "Change"; readonly change: Change }
-  | { readonly _tag: "Resync" }
-  | { readonly _tag: "Wake" }
+/** The desired routes of some hostnames, as the engine takes them. */
+const desiredOf = (index: DesiredIndex, hostnames: Iterable<string>): EngineInput =>
+  ({ _tag: "Desired", hosts: [...hostnames].map((hostname) => [hostname, routesOfHosts(index, [hostname])] as const) })
 
-const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
-  const cache = yield* ClusterCache
-  const client = yield* ControllerClient
-  const triggers = yield* Queue.unbounded<Trigger>()
-  const status = yield* Ref.make(initialSyncStatus)
-  const extraction: ExtractionCache = makeExtractionCache()
-  const registry: Registry = makeRegistry()
-  // Hostnames whose calls failed: planned again in the next pass.
-  const retryHosts = new Set<string>()
-  let mode: ModeState = initialModeState
-  let orphanSyncScheduled = false
-  let failures = 0
-  let pausedUntil = 0
-  let wakeScheduledFor: number | undefined
-  const offerLater = (delay: Duration.Duration, trigger: Trigger) =>
-    Effect.forkScoped(Effect.sleep(delay).pipe(Effect.zipRight(Queue.offer(triggers, trigger))))
+const engineSettings = (settings: RouteSyncSettings): Effect.Effect<EngineSettings> =>
+  Effect.map(delaysOf(engineRetry(settings.retryBase, settings.retryCap), 16), (retryDelays) => ({
+    concurrency: settings.concurrency, orphanSyncDelay: Duration.toMillis(settings.orphanSyncDelay),
+    retryDelays, authRetry: Duration.toMillis(settings.authRetry)
+  }))
 
-  /** Re-evaluates the routing decision when `batch` calls for it; `true` when a new one took effect. */
-  const decide = (batch: ReadonlyArray<Trigger>) => Effect.gen(function* () {
-    if (!redecides(batch)) return false
-    const snapshot = yield* cache.snapshot
-    const computed = decideRouting([...snapshot.services.values()], settings.overrides)
-    if (computed._tag === "Left") {
-      yield* Effect.logError("no routing decision").pipe(Effect.annotateLogs({ error: computed.left.message }))
-      return false
-    }
-    const step = trackMode(mode, computed.right, yield* Clock.currentTimeMillis, Duration.toMillis(settings.gracePeriod))
-    mode = step.state
-    if (step.wakeAt !== undefined && step.wakeAt !== wakeScheduledFor) {
-      wakeScheduledFor = step.wakeAt
-      yield* offerLater(Duration.millis(step.wakeAt - (yield* Clock.currentTimeMillis)), { _tag: "Wake" })
-    }
-    if (step.changed && mode.effective !== undefined) yield* logDecision(mode.effective)
-    yield* Ref.update(status, (s) => ({ ...s, decision: mode.effective }))
-    return step.changed
-  })
-
-  /** After failed calls: retry soon (doubling), or slowly after an authentication failure. */
-  const scheduleRetry = (authFailed: boolean) => Effect.gen(function* () {
-    failures += 1
-    const delay = authFailed
-      ? settings.authRetry
-      : Duration.min(Duration.times(settings.retryBase, 2 ** Math.min(failures - 1, 16)), settings.retryCap)
-    if (authFailed) pausedUntil = (yield* Clock.currentTimeMillis) + Duration.toMillis(delay)
-    yield* offerLater(delay, { _tag: "Wake" })
-  })
-
-  const sync = (decision: RoutingDecision) => Effect.gen(function* () {
-    const result = yield* authoritativeSync(client, status, registry, desired(extraction), { clusterUuid: settings.clusterUuid, decision })
-    if (result === "ok") failures = 0
-    else yield* scheduleRetry(result === "auth")
-    return result === "ok"
-  })
-
-  const pass = (batch: ReadonlyArray<Trigger>) => Effect.gen(function* () {
-    const changes = batch.flatMap((t) => (t._tag === "Change" ? [t.change] : []))
-    // Built only at debug level: annotating a log line that is then dropped cost 0.2 ms per pass.
-    yield* Effect.whenLogLevel(Effect.logDebug("pass").pipe(Effect.annotateLogs({ triggers: batch.length, changes: changes.length })), LogLevel.Debug)
-    const affected = new Set(refresh(extraction, yield* cache.snapshot, settings.selection, staleIngresses(changes)))
-    const modeChanged = yield* decide(batch)
-    const decision = mode.effective
-    const now = yield* Clock.currentTimeMillis
-    yield* Ref.update(status, (s) => ({ ...s, lastPassAt: now }))
-    if (decision === undefined || now < pausedUntil) {
-      // Nothing is sent now: what changed is planned once sending resumes.
-      for (const hostname of affected) retryHosts.add(hostname)
-      return
-    }
-    const started = (yield* Ref.get(status)).started
-    if (!started || modeChanged || batch.some((t) => t._tag === "Resync")) {
-      orphanSyncScheduled = false
-      return yield* sync(decision)
-    }
-    for (const hostname of retryHosts) affected.add(hostname)
-    retryHosts.clear()
-    const plan = planRoutes(routesOfHosts(extraction, affected).filter((r) => !isRefused(registry, r)), registeredOfHosts(registry, affected))
-    if (plan.orphaned.length > 0 && !orphanSyncScheduled) {
-      orphanSyncScheduled = true
-      yield* offerLater(settings.orphanSyncDelay, { _tag: "Resync" })
-    }
-    const { outcome, failedHosts } = yield* applyPlan(client, status, registry, plan, { clusterUuid: settings.clusterUuid, decision }, settings.concurrency)
-    for (const hostname of failedHosts) retryHosts.add(hostname)
-    if (outcome === "ok") failures = 0
-    else yield* scheduleRetry(outcome === "auth")
-  })
-
-  const run = Effect.gen(function* () {
+/**
+ * One term: waits for the caches, feeds the step and makes its calls. Runs until interrupted;
+ * with `once`, ends after its first authoritative sync and returns the state.
+ */
+const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effect.Effect<void>, once: boolean) =>
+  Effect.gen(function* () {
+    const cache = yield* ClusterCache
+    const detector = yield* ClusterDetector
+    const writer = yield* RouteWriter
+    const initial = initialEngineState(yield* engineSettings(settings))
+    yield* publish(initial)
     yield* cache.synced
     yield* Effect.logInfo("caches synced")
-    yield* Effect.forkScoped(Stream.runForEachChunk(cache.changes, (changes) =>
-      Queue.offerAll(triggers, Chunk.map(changes, (change): Trigger => ({ _tag: "Change", change })))))
-    yield* Effect.forkScoped(Queue.offer(triggers, { _tag: "Resync" }).pipe(
-      Effect.delay(settings.resyncInterval), Effect.repeat(Schedule.spaced(settings.resyncInterval).pipe(Schedule.jittered))))
-    refresh(extraction, yield* cache.snapshot, settings.selection, "all")
-    yield* pass([{ _tag: "Wake" }])
-    for (;;) {
-      const first = yield* Queue.take(triggers)
-      const rest = yield* Queue.takeAll(triggers)
-      yield* pass([first, ...rest])
-    }
+    const changes = yield* cache.subscribe
+    const index = makeDesiredIndex()
+    const inputs = yield* Queue.unbounded<EngineInput>()
+    yield* Queue.offerAll(inputs, [desiredOf(index, refresh(index, yield* cache.snapshot, settings.selection, "all")), { _tag: "Start" }])
+    yield* Effect.forkScoped(Stream.runForEach(detector.decisions, (decision) => Queue.offer(inputs, { _tag: "Decision", decision })))
+    yield* Effect.forkScoped(Stream.runForEachChunk(changes, (chunk) => Effect.flatMap(cache.snapshot, (snapshot) => {
+      const touched = refresh(index, snapshot, settings.selection, staleIngresses(chunk))
+      return touched.size === 0 ? Effect.void : Queue.offer(inputs, desiredOf(index, touched))
+    })))
+    if (!once) yield* Effect.forkScoped(Effect.schedule(Queue.offer(inputs, { _tag: "Resync" }), resyncEvery(settings.resyncInterval)))
+    const calls = yield* FiberSet.make()
+    const timer = yield* FiberHandle.make()
+
+    /** Starts a call; its answer comes back as an input. A sync first interrupts the hostname calls. */
+    const dispatch = (call: EngineCall) => Effect.zipRight(
+      call._tag === "Sync" ? FiberSet.clear(calls) : Effect.void,
+      FiberSet.run(calls, Effect.flatMap(writer.run(call), (answer) => Queue.offer(inputs, answer))))
+
+    /** Keeps one timer for the state's wake-up time. */
+    const reschedule = (wakeAt: number | undefined, now: number) => wakeAt === undefined
+      ? FiberHandle.clear(timer)
+      : FiberHandle.run(timer, Effect.sleep(Duration.millis(wakeAt - now)).pipe(Effect.zipRight(Queue.offer(inputs, { _tag: "Tick" }))))
+
+    const turn = ({ state }: { readonly state: EngineState }) => Effect.gen(function* () {
+      const batch = yield* Queue.takeBetween(inputs, 1, Number.POSITIVE_INFINITY)
+      const now = yield* Clock.currentTimeMillis
+      const pending: Array<EngineCall> = []
+      const next = Chunk.reduce(batch, state, (current, input) => {
+        const result = step(current, input, now)
+        pending.push(...result.calls)
+        return result.state
+      })
+      // Built only at debug level: annotating a line that is then dropped costs more than the step.
+      yield* Effect.whenLogLevel(Effect.logDebug("engine step").pipe(Effect.annotateLogs({ inputs: batch.length, calls: pending.length })), LogLevel.Debug)
+      yield* publish(next)
+      yield* Effect.forEach(pending, dispatch, { discard: true })
+      if (next.wakeAt !== state.wakeAt) yield* reschedule(next.wakeAt, now)
+      return { state: next, done: once && Chunk.some(batch, (input) => input._tag === "SyncDone") }
+    })
+    const last = yield* Effect.iterate({ state: initial, done: false }, { while: (s) => !s.done, body: turn })
+    return last.state
   })
 
-  // The engine never ends by itself: if it does (a defect), say so and fail liveness so that
-  // Kubernetes restarts the agent. Interruption (shutdown) is not a failure.
-  yield* Effect.forkScoped(run.pipe(
-    Effect.catchAllCause((cause) => Effect.logError("sync engine stopped", cause).pipe(
-      Effect.zipRight(Ref.update(status, (s) => ({ ...s, engineStopped: true }))))),
-    Effect.annotateLogs({ service: "RouteSync" })))
-  return RouteSync.of({ status: Ref.get(status) })
+/** `run --once`: a term that ends after its first authoritative sync; `true` when that succeeded. */
+export const syncOnce = (settings: RouteSyncSettings): Effect.Effect<boolean, never, ClusterCache | ClusterDetector | RouteWriter> =>
+  Effect.scoped(Effect.map(term(settings, () => Effect.void, true), (state) => state.synced))
+
+/** A term idle this long with work pending is stuck: liveness fails so Kubernetes restarts the agent. */
+const stuckAfterMillis = 10 * 60_000
+
+const iso = (millis: number | undefined) => (millis === undefined ? null : new Date(millis).toISOString())
+
+const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
+  const run = yield* Ref.make<Run>({ _tag: "Idle" })
+  const handle = yield* FiberHandle.make<void>()
+  const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter>()
+  const status = Effect.map(Ref.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
+
+  const publish = (state: EngineState) => Ref.set(run, { _tag: "Running", state })
+  const ended = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)
+    ? Ref.set(run, { _tag: "Idle" })
+    : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(Ref.set(run, { _tag: "Stopped" })))
+  const start = FiberHandle.run(handle, term(settings, publish, false).pipe(
+    Effect.scoped, Effect.asVoid, Effect.onExit((exit) => (exit._tag === "Failure" ? ended(exit.cause) : Effect.void)),
+    Effect.annotateLogs({ service: "RouteSync" }), Effect.provide(context)), { onlyIfMissing: true }).pipe(Effect.asVoid)
+
+  yield* observe(run, status)
+  return RouteSync.of({ status, start, stop: FiberHandle.clear(handle) })
 })
 
-/** The decision reads every Service: it is re-made when one changed or time passed, not per Ingress. */
-const redecides = (batch: ReadonlyArray<Trigger>): boolean => batch.some((t) => t._tag !== "Change" || t.change.kind === "service")
-
-/** Whether the controller gave the route's hostname to another cluster (not retried until a resync). */
-const isRefused = (registry: Registry, route: Route): boolean => registry.refusedHosts.has(route.hostname)
+/** The engine's probe and gauges. */
+const observe = (run: Ref.Ref<Run>, status: Effect.Effect<Option.Option<EngineStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
+  Effect.gen(function* () {
+    const stopped = Effect.map(Ref.get(run), (r) => (r._tag === "Stopped" ? ["sync engine stopped"] : []))
+    yield* (yield* Probes).add({
+      readiness: Effect.zipWith(stopped, status, (reasons, s) => [...reasons, ...Option.match(s, {
+        onNone: () => [],
+        onSome: (e) => [...(e.synced ? [] : ["initial sync not done"]), ...(e.authFailed ? ["controller refused the token"] : [])]
+      })]),
+      liveness: Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const stuck = Option.exists(yield* status, (e) =>
+          (e.pendingHosts > 0 || e.syncPending) && e.lastStepAt !== undefined && now - e.lastStepAt > stuckAfterMillis)
+        return [...(yield* stopped), ...(stuck ? ["sync engine stalled"] : [])]
+      }),
+      status: Effect.map(status, (s) => {
+        const e = Option.getOrElse(s, () => idleStatus)
+        return {
+          gateway_routes: e.registeredRoutes,
+          sync: {
+            running: Option.isSome(s), started: e.synced, last_sync_at: iso(e.lastSyncAt), pending_hosts: e.pendingHosts,
+            conflicts: e.conflicts, auth_failed: e.authFailed, last_error: e.lastError ?? null
+          }
+        }
+      })
+    })
+    const metrics = yield* Metrics
+    const routes = yield* metrics.gauge({ name: "gateway_routes", help: "Registered (hostname, path) routes.", labels: [] })
+    const pending = yield* metrics.gauge({ name: "gateway_hosts_pending", help: "Hostnames whose changes are still to be sent.", labels: [] })
+    const conflicts = yield* metrics.gauge({ name: "gateway_route_conflicts", help: "Hostnames owned by another cluster.", labels: [] })
+    const lastSync = yield* metrics.gauge({ name: "gateway_last_successful_sync_timestamp_seconds", help: "When the last authoritative sync succeeded.", labels: [] })
+    yield* metrics.onScrape(Effect.flatMap(status, (s) => {
+      const e = Option.getOrElse(s, () => idleStatus)
+      return Effect.all([
+        routes.set({}, e.registeredRoutes), pending.set({}, e.pendingHosts),
+        conflicts.set({}, e.conflicts.length), lastSync.set({}, (e.lastSyncAt ?? 0) / 1000)
+      ], { discard: true })
+    }))
+  })

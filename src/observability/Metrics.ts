@@ -1,75 +1,94 @@
 /**
- * The Prometheus text exposition (format 0.0.4) of the agent's state, rendered from the sync
- * engine's and the reflectors' status on each scrape.
+ * The agent's Prometheus metrics, on prom-client (the Node.js standard, with the process and
+ * Node.js metrics scrapers expect). Features declare their own metrics through this service;
+ * every name gets the `pipeops_agent_` prefix, and one registry lives as long as the layer, so
+ * tests never share counts. prom-client's types stay in this module.
  */
-import { durationBuckets, type Histogram, type SyncStatus } from "../gateway/SyncStatus.js"
-import type { ReflectorStatus } from "../kubernetes/ReflectorStatus.js"
+import { Context, Effect, Layer, Ref, type Scope } from "effect"
+import * as prom from "prom-client"
+import { version } from "../Version.js"
 
-interface Sample {
-  readonly labels: Readonly<Record<string, string>>
-  readonly value: number
-}
+/** Label values by label name. */
+export type Labels<L extends string> = Readonly<Record<L, string>>
 
-interface Family {
+/** A declared metric: its name without the prefix, its help text, its label names. */
+export interface MetricSpec<L extends string> {
   readonly name: string
   readonly help: string
-  readonly type: "counter" | "gauge" | "histogram"
-  /** Sample names default to the family's; histograms name theirs (`_bucket`, `_sum`, `_count`). */
-  readonly samples: ReadonlyArray<Sample & { readonly suffix?: string }>
+  readonly labels: ReadonlyArray<L>
 }
 
-const escape = (value: string): string => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
-
-const renderSample = (name: string, { labels, value }: Sample): string => {
-  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`)
-  return `${name}${pairs.length === 0 ? "" : `{${pairs.join(",")}}`} ${Number.isFinite(value) ? value : 0}`
+export interface CounterMetric<L extends string> {
+  readonly inc: (labels: Labels<L>, value?: number) => Effect.Effect<void>
+  /** Sets a total counted elsewhere (a scrape-time refresh). */
+  readonly setTotal: (labels: Labels<L>, value: number) => Effect.Effect<void>
 }
 
-/** Renders metric families as exposition text. */
-export const render = (families: ReadonlyArray<Family>): string =>
-  families.map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.samples.map((s) => renderSample(f.name + (s.suffix ?? ""), s))].join("\n")).join("\n") + "\n"
+export interface GaugeMetric<L extends string> {
+  readonly set: (labels: Labels<L>, value: number) => Effect.Effect<void>
+}
 
-/** A histogram's samples: cumulative buckets, +Inf, sum and count. */
-const histogramSamples = (labels: Readonly<Record<string, string>>, h: Histogram) => [
-  ...durationBuckets.map((le, i) => ({ suffix: "_bucket", labels: { ...labels, le: String(le) }, value: h.buckets[i] ?? 0 })),
-  { suffix: "_bucket", labels: { ...labels, le: "+Inf" }, value: h.count },
-  { suffix: "_sum", labels, value: h.sum },
-  { suffix: "_count", labels, value: h.count }
-]
+export interface HistogramMetric<L extends string> {
+  readonly observe: (labels: Labels<L>, value: number) => Effect.Effect<void>
+}
 
-const outcomes = (counter: { readonly ok: number; readonly failed: number }): ReadonlyArray<Sample> =>
-  [{ labels: { status: "success" }, value: counter.ok }, { labels: { status: "failure" }, value: counter.failed }]
+/** The prefix of every metric the agent declares. */
+export const prefix = "pipeops_agent_"
 
-/** The agent's metric families (DESIGN §4). */
-export const agentMetrics = (sync: SyncStatus, reflectors: ReadonlyArray<ReflectorStatus>): ReadonlyArray<Family> => [
-  { name: "gateway_route_registrations_total", help: "Register calls by outcome.", type: "counter", samples: outcomes(sync.register) },
-  { name: "gateway_route_unregistrations_total", help: "Unregister calls by outcome.", type: "counter", samples: outcomes(sync.unregister) },
-  { name: "gateway_route_syncs_total", help: "Authoritative sync calls by outcome.", type: "counter", samples: outcomes(sync.sync) },
-  { name: "gateway_routes", help: "Registered (hostname, path) routes.", type: "gauge", samples: [{ labels: {}, value: sync.registeredRoutes }] },
-  {
-    name: "gateway_controller_request_duration_seconds", help: "Controller call durations, retries included.", type: "histogram",
-    samples: Object.entries(sync.durations).flatMap(([operation, h]) => (h === undefined ? [] : histogramSamples({ operation }, h)))
-  },
-  { name: "gateway_routes_pending", help: "Routes that still differ from the desired state.", type: "gauge", samples: [{ labels: {}, value: sync.pendingRoutes }] },
-  { name: "gateway_route_conflicts", help: "Hostnames owned by another cluster.", type: "gauge", samples: [{ labels: {}, value: sync.conflicts.length }] },
-  {
-    name: "gateway_last_successful_sync_timestamp_seconds", help: "When the last authoritative sync succeeded.", type: "gauge",
-    samples: [{ labels: {}, value: (sync.lastSyncAt ?? 0) / 1000 }]
-  },
-  {
-    name: "gateway_routing_mode", help: "The routing mode in force (1) and the other (0).", type: "gauge",
-    samples: (["direct", "tunnel"] as const).map((mode) => ({ labels: { mode }, value: sync.decision?.routingMode === mode ? 1 : 0 }))
-  },
-  {
-    name: "kubernetes_watch_events_total", help: "Watch events received, by resource and type.", type: "counter",
-    samples: reflectors.flatMap((r) => Object.entries(r.events).map(([type, value]) => ({ labels: { resource: r.resource, type }, value: value ?? 0 })))
-  },
-  {
-    name: "kubernetes_watch_restarts_total", help: "Watches ended and restarted, by resource and reason.", type: "counter",
-    samples: reflectors.flatMap((r) => Object.entries(r.restarts).map(([reason, value]) => ({ labels: { resource: r.resource, reason }, value: value ?? 0 })))
-  },
-  {
-    name: "kubernetes_cache_synced", help: "Whether the resource's first list completed (1) or not (0).", type: "gauge",
-    samples: reflectors.map((r) => ({ labels: { resource: r.resource }, value: r.synced ? 1 : 0 }))
-  }
-]
+export class Metrics extends Context.Tag("pipeops-agent/observability/Metrics")<Metrics, {
+  readonly counter: <L extends string>(spec: MetricSpec<L>) => Effect.Effect<CounterMetric<L>>
+  readonly gauge: <L extends string>(spec: MetricSpec<L>) => Effect.Effect<GaugeMetric<L>>
+  /** `buckets`: upper bounds; the +Inf bucket is implied. */
+  readonly histogram: <L extends string>(spec: MetricSpec<L> & { readonly buckets: ReadonlyArray<number> }) => Effect.Effect<HistogramMetric<L>>
+  /** Runs `refresh` before each scrape, while the calling scope is open (gauges read from state). */
+  readonly onScrape: (refresh: Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+  /** The exposition text (format 0.0.4), every refresh run first. */
+  readonly scrape: Effect.Effect<{ readonly contentType: string; readonly text: string }>
+}>() {
+  /**
+   * A fresh registry with `pipeops_agent_build_info{version}`; `processMetrics` adds prom-client's
+   * default `process_*` and `nodejs_*` metrics (the program turns them on; tests need not).
+   */
+  static readonly layer = (options: { readonly processMetrics: boolean }): Layer.Layer<Metrics> =>
+    Layer.effect(Metrics, make(options))
+}
+
+const make = (options: { readonly processMetrics: boolean }) => Effect.gen(function* () {
+  const registry = new prom.Registry()
+  if (options.processMetrics) prom.collectDefaultMetrics({ register: registry })
+  const refreshers = yield* Ref.make<ReadonlyArray<Effect.Effect<void>>>([])
+  const common = <L extends string>(spec: MetricSpec<L>) =>
+    ({ name: `${prefix}${spec.name}`, help: spec.help, labelNames: [...spec.labels], registers: [registry] })
+
+  new prom.Gauge({ name: `${prefix}build_info`, help: "The agent's version; always 1.", labelNames: ["version"], registers: [registry] })
+    .set({ version }, 1)
+
+  return Metrics.of({
+    counter: (spec) => Effect.sync(() => {
+      const counter = new prom.Counter(common(spec))
+      return {
+        inc: (labels, value = 1) => Effect.sync(() => counter.inc(labels, value)),
+        setTotal: (labels, value) => Effect.sync(() => {
+          counter.remove(labels)
+          counter.inc(labels, value)
+        })
+      }
+    }),
+    gauge: (spec) => Effect.sync(() => {
+      const gauge = new prom.Gauge(common(spec))
+      return { set: (labels, value) => Effect.sync(() => gauge.set(labels, value)) }
+    }),
+    histogram: (spec) => Effect.sync(() => {
+      const histogram = new prom.Histogram({ ...common(spec), buckets: [...spec.buckets] })
+      return { observe: (labels, value) => Effect.sync(() => histogram.observe(labels, value)) }
+    }),
+    onScrape: (refresh) => Effect.acquireRelease(
+      Ref.update(refreshers, (all) => [...all, refresh]),
+      () => Ref.update(refreshers, (all) => all.filter((r) => r !== refresh))),
+    scrape: Effect.gen(function* () {
+      yield* Effect.all(yield* Ref.get(refreshers), { discard: true })
+      const text = yield* Effect.promise(() => registry.metrics())
+      return { contentType: registry.contentType, text }
+    })
+  })
+})

@@ -89,8 +89,9 @@ describe("pipeops-agent run (built program)", () => {
       const status = JSON.parse((yield* env.admin("/status")).body)
       expect(status).toMatchObject({ cluster_uuid: "uid-e2e", is_private: false, routing_mode: "direct", public_endpoint: "203.0.113.45:80", gateway_routes: 2 })
       const metrics = (yield* env.admin("/metrics")).body
-      expect(metrics).toContain(`gateway_routing_mode{mode="direct"} 1`)
-      expect(metrics).toContain("gateway_routes 2")
+      expect(metrics).toContain(`pipeops_agent_gateway_routing_mode{mode="direct"} 1`)
+      expect(metrics).toMatch(/^pipeops_agent_gateway_routes 2$/m)
+      expect(metrics).toContain("process_resident_memory_bytes")
       expect((yield* env.admin("/healthz")).status).toBe(200)
       for (const text of [env.agent.output(), metrics, JSON.stringify(status)]) expect(text).not.toContain("agent-token")
     }).pipe(Effect.scoped), 60_000)

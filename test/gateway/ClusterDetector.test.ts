@@ -1,38 +1,33 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Option } from "effect"
-import type { RoutingDecision } from "../../src/domain/ClusterMode.js"
-import { initialModeState, trackMode } from "../../src/gateway/ClusterDetector.js"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
+import { ClusterDetector } from "../../src/gateway/ClusterDetector.js"
+import { Probes } from "../../src/observability/Probes.js"
+import { at, settle, startEngine } from "./support.js"
 
-const direct = (publicEndpoint = "203.0.113.45:80"): RoutingDecision =>
-  ({ routingMode: "direct", publicEndpoint, isPrivate: false, ingressService: Option.none() })
-const tunnel: RoutingDecision = { routingMode: "tunnel", publicEndpoint: "", isPrivate: true, ingressService: Option.none() }
-const grace = 60_000
+const publicLb = { lb: [{ ip: "203.0.113.45" }] }
 
-describe("trackMode", () => {
-  it("takes the first decision at once", () => {
-    expect(trackMode(initialModeState, tunnel, 0, grace)).toMatchObject({ changed: true, state: { effective: tunnel } })
-  })
+describe("ClusterDetector", () => {
+  it.scoped("a subscriber sees direct, then tunnel only once the grace period has passed", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ services: [publicLb], stopped: true, detector: { gracePeriod: Duration.seconds(60) } })
+      const detector = yield* Effect.provide(ClusterDetector, t.context)
+      const seen = yield* Stream.runCollect(Stream.take(detector.decisions, 2)).pipe(Effect.fork)
+      yield* settle
+      yield* t.upsertService({ lb: [{ ip: "10.0.0.5" }] })
+      yield* at(59_998)
+      expect(Option.map(yield* detector.current, (d) => d.routingMode)).toEqual(Option.some("direct"))
+      yield* at(2)
+      const decisions = Chunk.toReadonlyArray(yield* Fiber.join(seen))
+      expect(decisions.map((d) => `${d.routingMode} ${d.publicEndpoint}`)).toEqual(["direct 203.0.113.45:80", "tunnel "])
+    }))
 
-  it("switches from tunnel to direct, and between endpoints, at once", () => {
-    const inTunnel = trackMode(initialModeState, tunnel, 0, grace).state
-    expect(trackMode(inTunnel, direct(), 1, grace).changed).toBe(true)
-    const inDirect = trackMode(inTunnel, direct(), 1, grace).state
-    expect(trackMode(inDirect, direct("198.51.100.1:80"), 2, grace).changed).toBe(true)
-  })
-
-  it("leaves direct only after the grace period, waking up when it ends", () => {
-    const inDirect = trackMode(initialModeState, direct(), 0, grace).state
-    const pending = trackMode(inDirect, tunnel, 1_000, grace)
-    expect([pending.changed, pending.wakeAt, pending.state.effective]).toEqual([false, 61_000, direct()])
-    expect(trackMode(pending.state, tunnel, 60_999, grace).changed).toBe(false)
-    expect(trackMode(pending.state, tunnel, 61_000, grace)).toMatchObject({ changed: true, state: { effective: tunnel, pendingSince: undefined } })
-  })
-
-  it("a load balancer that comes back inside the grace period changes nothing and cancels the switch", () => {
-    const inDirect = trackMode(initialModeState, direct(), 0, grace).state
-    const pending = trackMode(inDirect, tunnel, 1_000, grace).state
-    const back = trackMode(pending, direct(), 30_000, grace)
-    expect([back.changed, back.state.pendingSince]).toEqual([false, undefined])
-    expect(trackMode(back.state, tunnel, 70_000, grace).changed).toBe(false)
-  })
+  it.scoped("forcing direct without an endpoint is no decision: reported in readiness and by `first`", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ stopped: true, detector: { overrides: { routingMode: "direct" } } })
+      const detector = yield* Effect.provide(ClusterDetector, t.context)
+      expect(Either.isLeft(yield* detector.first)).toBe(true)
+      expect(yield* detector.current).toEqual(Option.none())
+      const reasons = yield* Effect.flatMap(Effect.provide(Probes, t.context), (p) => p.readiness)
+      expect(reasons).toEqual(["no routing decision: routing_mode is direct but no public endpoint was detected or configured (public_endpoint)"])
+    }))
 })

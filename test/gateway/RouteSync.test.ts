@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Logger, LogLevel, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
+import { Probes } from "../../src/observability/Probes.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
 
 const web = (name: string, host: string, ...paths: ReadonlyArray<string>) =>
@@ -16,8 +17,8 @@ describe("RouteSync startup", () => {
       expect(yield* t.controller.lines).toEqual([])
       yield* at(800)
       expect(yield* t.controller.lines).toEqual(["sync a.example.com /,a.example.com /api,b.example.com /"])
-      expect((yield* t.engine.status).started).toBe(true)
-      expect((yield* t.engine.status).registeredRoutes).toBe(3)
+      expect((yield* t.status).synced).toBe(true)
+      expect((yield* t.status).registeredRoutes).toBe(3)
     }))
 
   it.scoped("Ingress metadata reaches extraction: opt-out, labels and the older claimant of a contested route", () =>
@@ -158,7 +159,7 @@ describe("RouteSync registered routes", () => {
   it.scoped("the count follows added paths, removed paths and deletes", () =>
     Effect.gen(function* () {
       const t = yield* startEngine({ ingresses: [web("a", "a.example.com", "/", "/api")] })
-      const count = Effect.map(t.engine.status, (s) => s.registeredRoutes)
+      const count = Effect.map(t.status, (s) => s.registeredRoutes)
       expect(yield* count).toBe(2)
       yield* t.upsert(web("a", "a.example.com", "/", "/api", "/docs"))
       yield* settle
@@ -179,10 +180,10 @@ describe("RouteSync logging", () => {
     const t = yield* startEngine().pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(level))
     yield* t.upsert(web("a", "a.example.com"))
     yield* settle
-    return messages.filter((m) => m === "pass").length
+    return messages.filter((m) => m === "engine step").length
   })
 
-  it.scoped("logs each pass at debug level, and nothing of it above", () =>
+  it.scoped("logs each engine step at debug level, and nothing of it above", () =>
     Effect.gen(function* () {
       expect(yield* passLines(LogLevel.Debug)).toBeGreaterThanOrEqual(2)
       expect(yield* passLines(LogLevel.Info)).toBe(0)
@@ -197,11 +198,11 @@ describe("RouteSync failures", () => {
       yield* t.upsert(web("a", "a.example.com"))
       yield* t.upsert(web("b", "b.example.com"))
       yield* at(5_000)
-      expect((yield* t.engine.status).registeredRoutes).toBe(0)
+      expect((yield* t.status).registeredRoutes).toBe(0)
       yield* t.controller.setScript(() => undefined)
       yield* at(60_000)
-      const status = yield* t.engine.status
-      expect([status.registeredRoutes, status.pendingRoutes]).toEqual([2, 0])
+      const status = yield* t.status
+      expect([status.registeredRoutes, status.pendingHosts]).toEqual([2, 0])
     }))
 
   it.scoped("401 pauses sending and is reported; it recovers when the token is accepted again", () =>
@@ -213,12 +214,12 @@ describe("RouteSync failures", () => {
       yield* settle
       yield* t.upsert(web("b", "b.example.com"))
       yield* at(10_000)
-      expect((yield* t.engine.status).authFailed).toBe(true)
+      expect((yield* t.status).authFailed).toBe(true)
       expect(yield* t.controller.lines).toEqual(["register a.example.com /"])
       yield* t.controller.setScript(() => undefined)
       yield* at(20_010)
-      expect((yield* t.engine.status).registeredRoutes).toBe(2)
-      expect((yield* t.engine.status).authFailed).toBe(false)
+      expect((yield* t.status).registeredRoutes).toBe(2)
+      expect((yield* t.status).authFailed).toBe(false)
     }))
 })
 
@@ -228,7 +229,7 @@ describe("RouteSync routing mode", () => {
   it.scoped("direct → tunnel only after the grace period, with a sync in the new mode", () =>
     Effect.gen(function* () {
       const t = yield* startEngine({ services: [publicLb], ingresses: [web("a", "a.example.com")] })
-      expect((yield* t.engine.status).decision?.routingMode).toBe("direct")
+      expect((yield* t.status).decision?.routingMode).toBe("direct")
       yield* t.controller.clear
       yield* t.upsertService({ lb: [] })
       yield* at(59_998)
@@ -247,7 +248,7 @@ describe("RouteSync routing mode", () => {
       yield* t.upsertService(publicLb)
       yield* at(60_000)
       expect(yield* t.controller.lines).toEqual([])
-      expect((yield* t.engine.status).decision?.routingMode).toBe("direct")
+      expect((yield* t.status).decision?.routingMode).toBe("direct")
     }))
 
   it.scoped("tunnel → direct switches at once", () =>
@@ -261,14 +262,59 @@ describe("RouteSync routing mode", () => {
 })
 
 describe("RouteSync periodic resync", () => {
-  it.scoped("fires at the interval and repairs drift", () =>
+  it.scoped("fires within the jittered interval (0.8x to 1.2x) and repairs drift", () =>
     Effect.gen(function* () {
       const t = yield* startEngine({ ingresses: [web("a", "a.example.com")], settings: { resyncInterval: Duration.minutes(5) } })
       yield* t.controller.clear
-      yield* at(299_998)
+      yield* at(239_998)
       expect(yield* t.controller.lines).toEqual([])
-      yield* at(2)
+      yield* at(120_002)
       expect(yield* t.controller.lines).toEqual(["sync a.example.com /"])
-      expect((yield* t.engine.status).lastSyncAt).toBe(300_000)
+      const lastSyncAt = (yield* t.status).lastSyncAt ?? 0
+      expect(lastSyncAt).toBeGreaterThanOrEqual(240_000)
+      expect(lastSyncAt).toBeLessThanOrEqual(360_000)
+    }))
+})
+
+describe("RouteSync terms", () => {
+  it.scoped("stops and starts again while the caches stay synced; a new term begins with an authoritative sync", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com")] })
+      yield* t.engine.stop
+      yield* t.controller.clear
+      expect(yield* t.engine.status).toEqual(Option.none())
+      yield* t.upsert(web("b", "b.example.com"))
+      yield* settle
+      expect(yield* t.controller.lines).toEqual([])
+      const lists = yield* t.control.count("list")
+      yield* t.engine.start
+      yield* settle
+      expect(yield* t.controller.lines).toEqual(["sync a.example.com /,b.example.com /"])
+      expect(yield* t.control.count("list")).toBe(lists)
+    }))
+
+  it.scoped("a stopped engine (a follower) does not hold readiness back; a running one does until its first sync", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ stopped: true })
+      const probes = yield* Effect.provide(Probes, t.context)
+      expect(yield* probes.readiness).toEqual([])
+      yield* t.controller.setLatency(Duration.seconds(1))
+      yield* t.engine.start
+      yield* settle
+      expect(yield* probes.readiness).toEqual(["initial sync not done"])
+      yield* at(1_000)
+      expect(yield* probes.readiness).toEqual([])
+    }))
+
+  it.scoped("a hostname whose calls hang holds up no other hostname", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.setLatencyOf((_, summary) => (summary.startsWith("stuck.") ? Duration.minutes(10) : Duration.millis(5)))
+      yield* t.upsert(web("stuck", "stuck.example.com"))
+      yield* at(10)
+      yield* t.controller.clear
+      yield* t.upsert(web("fine", "fine.example.com"))
+      yield* at(5)
+      expect(yield* t.controller.lines).toEqual(["register fine.example.com /"])
     }))
 })

@@ -1,10 +1,14 @@
 /**
  * The sync engine over the in-memory cluster and the recording controller, under TestClock.
  */
-import { Duration, Effect, Layer, TestClock } from "effect"
+import { Duration, Effect, Layer, Option, TestClock } from "effect"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import { ClusterCache } from "../../src/gateway/ClusterCache.js"
+import { ClusterDetector, type DetectorSettings } from "../../src/gateway/ClusterDetector.js"
+import { RouteWriter } from "../../src/gateway/RouteWriter.js"
 import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../../src/gateway/RouteSync.js"
+import { Metrics } from "../../src/observability/Metrics.js"
+import { Probes } from "../../src/observability/Probes.js"
 import { defaultReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
 import { defaultBackoffPolicy } from "../../src/kubernetes/WatchBackoff.js"
@@ -21,6 +25,9 @@ export interface EngineSetup {
   readonly listFaults?: { readonly services?: ReadonlyArray<Fault> }
   readonly watchFaults?: { readonly ingresses?: ReadonlyArray<Fault> }
   readonly settings?: Partial<RouteSyncSettings>
+  readonly detector?: Partial<DetectorSettings>
+  /** Leave the engine stopped (a follower); the test starts it. */
+  readonly stopped?: boolean
 }
 
 /** Starts the engine in the test's scope; returns the cluster and controller handles. */
@@ -31,16 +38,21 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   yield* control.inject("list", services, ...(setup.listFaults?.services ?? []))
   yield* control.inject("watch", ingresses, ...(setup.watchFaults?.ingresses ?? []))
   const controller = yield* makeRecordingController
-  const settings: RouteSyncSettings = {
-    ...defaultRouteSyncSettings, clusterUuid: "c-1", selection: selectAll, overrides: {}, ...setup.settings
-  }
+  const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: selectAll, ...setup.settings }
   const cache = ClusterCache.layer({ ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300], backoff: { ...defaultBackoffPolicy, jitter: false } })
-  const context = yield* Layer.build(RouteSync.layer(settings).pipe(Layer.provide(cache), Layer.provide(kubernetes), Layer.provide(controller.layer)))
+  const detector = ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector })
+  const base = detector.pipe(
+    Layer.provideMerge(cache), Layer.provideMerge(RouteWriter.layer("c-1").pipe(Layer.provide(controller.layer))),
+    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: false }), Probes.layer)), Layer.provide(kubernetes))
+  const context = yield* Layer.build(RouteSync.layer(settings).pipe(Layer.provideMerge(base)))
   const engine = yield* Effect.provide(RouteSync, context)
+  if (setup.stopped !== true) yield* engine.start
   yield* settle
   const store = control.store
   return {
-    engine, controller, control, store,
+    engine, controller, control, store, context,
+    /** The running engine's status (fails the test when it does not run). */
+    status: Effect.map(engine.status, Option.getOrThrow),
     upsert: (input: IngressInput) => Effect.sync(() => store.upsert(ingresses, ingress(input))),
     remove: (name: string, namespace = "default") => Effect.sync(() => store.remove(ingresses, namespace, name)),
     upsertService: (input: ServiceInput) => Effect.sync(() => store.upsert(services, service(input))),

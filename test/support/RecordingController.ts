@@ -22,11 +22,11 @@ export type Script = (operation: Operation, summary: string) => ControllerError 
 export const makeRecordingController = Effect.gen(function* () {
   const calls = yield* Ref.make<ReadonlyArray<Call>>([])
   const script = yield* Ref.make<Script>(() => undefined)
-  const latency = yield* Ref.make(Duration.zero)
+  const latency = yield* Ref.make<(operation: Operation, summary: string) => Duration.Duration>(() => Duration.zero)
   const conflicts = yield* Ref.make<ReadonlyArray<string>>([])
 
   const record = (operation: Operation, summary: string, body: unknown) => Effect.gen(function* () {
-    yield* Effect.sleep(yield* Ref.get(latency))
+    yield* Effect.sleep((yield* Ref.get(latency))(operation, summary))
     const at = yield* Clock.currentTimeMillis
     yield* Ref.update(calls, (all) => [...all, { at, operation, summary, body }])
     const error = (yield* Ref.get(script))(operation, summary)
@@ -52,7 +52,9 @@ export const makeRecordingController = Effect.gen(function* () {
     lines: Effect.map(Ref.get(calls), (all) => all.map((c) => `${c.operation} ${c.summary}`)),
     clear: Ref.set(calls, []),
     setScript: (next: Script) => Ref.set(script, next),
-    setLatency: (next: Duration.Duration) => Ref.set(latency, next),
+    setLatency: (next: Duration.Duration) => Ref.set(latency, () => next),
+    /** Latency chosen per call, e.g. one hostname that hangs. */
+    setLatencyOf: (next: (operation: Operation, summary: string) => Duration.Duration) => Ref.set(latency, next),
     setConflicts: (next: ReadonlyArray<string>) => Ref.set(conflicts, next)
   }
 })

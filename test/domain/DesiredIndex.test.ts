@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import type { IngressView, ServiceView } from "../../src/domain/Views.js"
-import type { ClusterSnapshot } from "../../src/gateway/ClusterCache.js"
-import { desired, makeExtractionCache, refresh, routesOfHosts, staleIngresses } from "../../src/gateway/DesiredState.js"
+import { desired, makeDesiredIndex, refresh, routesOfHosts, staleIngresses, type ClusterSnapshot } from "../../src/domain/DesiredIndex.js"
 import { backend, ingressView, path, rule, serviceView } from "../support/Builders.js"
 
 const snapshotOf = (ingresses: ReadonlyArray<IngressView>, services: ReadonlyArray<ServiceView> = []): ClusterSnapshot => ({
@@ -10,11 +9,11 @@ const snapshotOf = (ingresses: ReadonlyArray<IngressView>, services: ReadonlyArr
   services: new Map(services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])),
   ingressClasses: new Map()
 })
-const owner = (cache: ReturnType<typeof makeExtractionCache>, host: string) => routesOfHosts(cache, [host]).map((r) => `${r.ingressName}${r.path}`)
+const owner = (cache: ReturnType<typeof makeDesiredIndex>, host: string) => routesOfHosts(cache, [host]).map((r) => `${r.ingressName}${r.path}`)
 
-describe("DesiredState", () => {
+describe("DesiredIndex", () => {
   it("reports the hostnames a change touched, old and new", () => {
-    const cache = makeExtractionCache()
+    const cache = makeDesiredIndex()
     refresh(cache, snapshotOf([ingressView({ name: "a", host: "old.example.com" })]), selectAll, "all")
     const moved = snapshotOf([ingressView({ name: "a", host: "new.example.com" })])
     expect([...refresh(cache, moved, selectAll, staleIngresses([{ kind: "ingress", key: "default/a" }]))].sort())
@@ -23,7 +22,7 @@ describe("DesiredState", () => {
   })
 
   it("hands a contested route to the next claimant when the winner goes", () => {
-    const cache = makeExtractionCache()
+    const cache = makeDesiredIndex()
     const older = ingressView({ name: "older", host: "x.example.com", createdAt: "2026-01-01T00:00:00Z" })
     const newer = ingressView({ name: "newer", host: "x.example.com", createdAt: "2026-02-01T00:00:00Z" })
     refresh(cache, snapshotOf([older, newer]), selectAll, "all")
@@ -34,7 +33,7 @@ describe("DesiredState", () => {
   })
 
   it("a Service change re-resolves the named ports of its namespace", () => {
-    const cache = makeExtractionCache()
+    const cache = makeDesiredIndex()
     const ing = ingressView({ name: "a", rules: [rule("a.example.com", path("/", backend("app", "http")))] })
     refresh(cache, snapshotOf([ing]), selectAll, "all")
     expect(owner(cache, "a.example.com")).toEqual([])

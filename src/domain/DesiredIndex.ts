@@ -1,21 +1,34 @@
 /**
  * The desired routes, kept incrementally: each Ingress's routes are extracted again only when it,
  * a Service in its namespace, or the IngressClasses change, and a (hostname, path)'s winner is
- * settled again only when one of its claims changed. A pass then plans only the hostnames that
+ * settled again only when one of its claims changed. The engine then plans only the hostnames that
  * changed: diffing every route on every event made each event cost O(all routes).
  */
 import { Option } from "effect"
-import { claimsOfIngress, resolveConflicts, type Claim, type IngressClaims } from "../domain/DesiredRoutes.js"
-import type { Extracted } from "../domain/IngressRoutes.js"
-import { defaultClassNames, type IngressSelection } from "../domain/IngressSelection.js"
-import type { Route, RouteKey } from "../domain/Route.js"
-import type { ClusterSnapshot, Change } from "./ClusterCache.js"
+import { claimsOfIngress, resolveConflicts, type Claim, type IngressClaims } from "./DesiredRoutes.js"
+import type { Extracted } from "./IngressRoutes.js"
+import { defaultClassNames, type IngressSelection } from "./IngressSelection.js"
+import type { Route, RouteKey } from "./Route.js"
+import type { IngressClassView, IngressView, ServiceView } from "./Views.js"
+
+/** The decoded objects, by key (`namespace/name`, or `name` for IngressClasses). */
+export interface ClusterSnapshot {
+  readonly ingresses: ReadonlyMap<string, IngressView>
+  readonly services: ReadonlyMap<string, ServiceView>
+  readonly ingressClasses: ReadonlyMap<string, IngressClassView>
+}
+
+/** Which object changed; readers re-read state, so a change carries only the key. */
+export interface Change {
+  readonly kind: "ingress" | "service" | "ingressClass"
+  readonly key: string
+}
 
 /** One Ingress's extraction. */
 type Entry = IngressClaims
 
-/** The engine's view of what is desired; owned and mutated by the engine's fiber. */
-export interface ExtractionCache {
+/** What is desired, indexed for incremental updates; owned and mutated by one fiber. */
+export interface DesiredIndex {
   /** Per-Ingress extractions by `namespace/name`. */
   readonly entries: Map<string, Entry>
   /** Every claim on each (hostname, path). */
@@ -24,7 +37,7 @@ export interface ExtractionCache {
   readonly byHost: Map<string, Map<RouteKey, Route>>
 }
 
-export const makeExtractionCache = (): ExtractionCache => ({ entries: new Map(), claims: new Map(), byHost: new Map() })
+export const makeDesiredIndex = (): DesiredIndex => ({ entries: new Map(), claims: new Map(), byHost: new Map() })
 
 const extract = (
   snapshot: ClusterSnapshot,
@@ -49,7 +62,7 @@ export const staleIngresses = (changes: Iterable<Change>): ReadonlySet<string> |
 }
 
 /** Settles one (hostname, path) again from its claims; returns its hostname. */
-const settle = (cache: ExtractionCache, key: RouteKey, hostname: string): string => {
+const settle = (cache: DesiredIndex, key: RouteKey, hostname: string): string => {
   const group = cache.claims.get(key) ?? []
   const routes = cache.byHost.get(hostname) ?? new Map<RouteKey, Route>()
   const winner = group.length === 0 ? undefined : resolveConflicts(group).routes[0]
@@ -61,7 +74,7 @@ const settle = (cache: ExtractionCache, key: RouteKey, hostname: string): string
 }
 
 /** Replaces one Ingress's entry and its claims; returns the (hostname, path)s it touched. */
-const replaceEntry = (cache: ExtractionCache, key: string, next: Option.Option<Entry>): ReadonlyArray<Route> => {
+const replaceEntry = (cache: DesiredIndex, key: string, next: Option.Option<Entry>): ReadonlyArray<Route> => {
   const previous = cache.entries.get(key)
   for (const { route } of previous?.claims ?? []) {
     const remaining = (cache.claims.get(route.key) ?? []).filter((c) => c.route.ingress !== key)
@@ -82,7 +95,7 @@ const replaceEntry = (cache: ExtractionCache, key: string, next: Option.Option<E
  * the hostnames whose desired routes may have changed.
  */
 export const refresh = (
-  cache: ExtractionCache,
+  cache: DesiredIndex,
   snapshot: ClusterSnapshot,
   selection: IngressSelection,
   stale: ReadonlySet<string> | "all"
@@ -101,11 +114,11 @@ export const refresh = (
 }
 
 /** The desired routes of some hostnames. */
-export const routesOfHosts = (cache: ExtractionCache, hostnames: Iterable<string>): ReadonlyArray<Route> =>
+export const routesOfHosts = (cache: DesiredIndex, hostnames: Iterable<string>): ReadonlyArray<Route> =>
   [...hostnames].flatMap((hostname) => [...(cache.byHost.get(hostname)?.values() ?? [])])
 
 /** Every desired route (conflicts settled) and everything left out. */
-export const desired = (cache: ExtractionCache): Extracted => {
+export const desired = (cache: DesiredIndex): Extracted => {
   const entries = [...cache.entries.values()]
   const settled = resolveConflicts(entries.flatMap((e) => e.claims))
   return { routes: settled.routes, skipped: [...entries.flatMap((e) => e.skipped), ...settled.skipped] }
