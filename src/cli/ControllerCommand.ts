@@ -6,7 +6,7 @@ import { FileSystem, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option } from "effect"
 import { createServer } from "node:http"
-import { InvalidSetting } from "../domain/Settings.js"
+import { InvalidSetting } from "../config/Settings.js"
 import * as ReferenceController from "../reference-controller/Server.js"
 import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
 

@@ -4,10 +4,11 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either } from "effect"
-import { InvalidSetting } from "../domain/Settings.js"
+import { routingFromFlags } from "../config/AgentConfig.js"
+import { InvalidSetting } from "../config/Settings.js"
 import { readManifests } from "../plan/Manifests.js"
 import { makePlan, sortObjects } from "../plan/Plan.js"
-import { clusterUuidOption, overrideOptions, selectionOptions } from "./RoutingOptions.js"
+import { routingFlags } from "./RoutingOptions.js"
 
 const files = Options.text("filename").pipe(
   Options.withAlias("f"),
@@ -17,11 +18,12 @@ const files = Options.text("filename").pipe(
 /** The `plan` subcommand: JSON on stdout, warnings on stderr. */
 export const planCommand = Command.make(
   "plan",
-  { files, selection: selectionOptions, overrides: overrideOptions, clusterUuid: clusterUuidOption },
-  (options) => Effect.gen(function* () {
-    const sorted = sortObjects(yield* readManifests(options.files))
+  { files, ...routingFlags },
+  ({ files, ...flags }) => Effect.gen(function* () {
+    const routing = yield* routingFromFlags(flags)
+    const sorted = sortObjects(yield* readManifests(files))
     yield* Effect.forEach(sorted.warnings, (warning) => Console.error(`warning: ${warning}`))
-    const plan = makePlan(sorted, options)
+    const plan = makePlan(sorted, routing)
     if (Either.isLeft(plan)) return yield* new InvalidSetting({ setting: "--routing-mode", reason: plan.left.message })
     yield* Console.log(JSON.stringify(plan.right, null, 2))
   })

@@ -1,51 +1,21 @@
 /**
- * The flags `plan` and `run` share: which Ingresses to route and how to reach the cluster.
+ * The flags `run` and `plan` share — which Ingresses to route, how the cluster is reached, its
+ * UUID — defined once, as text; `config/AgentConfig` validates them for both commands.
  */
-import { HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Effect, Either, Option } from "effect"
-import type { ModeOverrides } from "../domain/ClusterMode.js"
-import type { IngressSelection } from "../domain/IngressSelection.js"
-import { parseLabelSelector } from "../domain/LabelSelector.js"
-import { parseEndpoint, parseRoutingMode, parseServiceRef } from "../domain/Settings.js"
+import { Options } from "@effect/cli"
+import { Option } from "effect"
 
-/** Validates an optional flag's value with a settings parser; the error names the flag. */
-const validated = <A>(flag: string, parse: (value: string) => Either.Either<A, string>) =>
-  Options.text(flag).pipe(
-    Options.optional,
-    Options.mapEffect((value) => Option.match(value, {
-      onNone: () => Effect.succeed(undefined),
-      onSome: (raw) => Either.match(parse(raw), {
-        onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`invalid --${flag}: ${reason}`))),
-        onRight: (parsed) => Effect.succeed(parsed)
-      })
-    }))
-  )
+/** An optional text flag; absent is `undefined`. */
+export const textFlag = (name: string, description: string) =>
+  Options.text(name).pipe(Options.optional, Options.map(Option.getOrUndefined), Options.withDescription(description))
 
-/** `--ingress-class` and `--namespace` (repeatable) and `--selector`. */
-export const selectionOptions: Options.Options<IngressSelection> = Options.all({
-  ingressClasses: Options.text("ingress-class").pipe(
-    Options.repeated,
-    Options.withDescription("route only Ingresses of this class (repeatable)")),
-  namespaces: Options.text("namespace").pipe(
-    Options.repeated,
-    Options.withDescription("route only Ingresses in this namespace (repeatable)")),
-  labelSelector: validated("selector", parseLabelSelector).pipe(
-    Options.map(Option.fromNullable),
-    Options.withDescription("route only Ingresses whose labels match this selector"))
-})
-
-/** `--ingress-service`, `--routing-mode` and `--public-endpoint`. */
-export const overrideOptions: Options.Options<ModeOverrides> = Options.all({
-  ingressService: validated("ingress-service", parseServiceRef).pipe(
-    Options.withDescription("namespace/name of the ingress controller Service (default: detected)")),
-  routingMode: validated("routing-mode", parseRoutingMode).pipe(
-    Options.withDescription("direct or tunnel (default: detected)")),
-  publicEndpoint: validated("public-endpoint", parseEndpoint).pipe(
-    Options.withDescription("address:port to report in direct mode (default: detected)"))
-})
-
-/** `--cluster-uuid`. */
-export const clusterUuidOption = Options.text("cluster-uuid").pipe(
-  Options.optional,
-  Options.map(Option.getOrUndefined),
-  Options.withDescription("the cluster's UUID (default: the kube-system namespace's uid)"))
+/** `--cluster-uuid`, the filters (`--ingress-class` and `--namespace` repeatable, `--selector`) and the overrides. */
+export const routingFlags = {
+  clusterUuid: textFlag("cluster-uuid", "the cluster's UUID (default: the kube-system namespace's uid)"),
+  routingMode: textFlag("routing-mode", "direct or tunnel (default: detected)"),
+  publicEndpoint: textFlag("public-endpoint", "address:port to report in direct mode (default: detected)"),
+  ingressService: textFlag("ingress-service", "namespace/name of the ingress controller Service (default: detected)"),
+  ingressClasses: Options.text("ingress-class").pipe(Options.repeated, Options.withDescription("route only Ingresses of this class (repeatable)")),
+  namespaces: Options.text("namespace").pipe(Options.repeated, Options.withDescription("route only Ingresses in this namespace (repeatable)")),
+  selector: textFlag("selector", "route only Ingresses whose labels match this selector")
+}

@@ -4,13 +4,13 @@
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Data, Duration, Effect, Either, Layer, Option } from "effect"
-import { loadAgentConfig, type AgentConfig } from "../AgentConfig.js"
+import { Data, Duration, Effect, Either, Layer } from "effect"
+import { loadAgentConfig, type AgentConfig } from "../config/AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
 import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
-import { InvalidSetting } from "../domain/Settings.js"
+import { InvalidSetting } from "../config/Settings.js"
 import { ClusterCache } from "../gateway/ClusterCache.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
 import { RouteWriter } from "../gateway/RouteWriter.js"
@@ -20,24 +20,16 @@ import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
 import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
-
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.optional, Options.map(Option.getOrUndefined), Options.withDescription(description))
+import { routingFlags, textFlag } from "./RoutingOptions.js"
 
 const flags = {
-  config: text("config", "YAML configuration file (default: PIPEOPS_CONFIG_FILE)"),
-  apiUrl: text("api-url", "the controller's base URL (PIPEOPS_API_URL)"),
-  tokenFile: text("token-file", "file holding the controller token, re-read when it changes (PIPEOPS_TOKEN_FILE)"),
-  clusterUuid: text("cluster-uuid", "the cluster's UUID (default: the kube-system namespace's uid)"),
-  routingMode: text("routing-mode", "direct or tunnel (default: detected)"),
-  publicEndpoint: text("public-endpoint", "address:port to report in direct mode (default: detected)"),
-  ingressService: text("ingress-service", "namespace/name of the ingress controller Service (default: detected)"),
-  ingressClasses: Options.text("ingress-class").pipe(Options.repeated, Options.withDescription("route only Ingresses of this class (repeatable)")),
-  namespaces: Options.text("namespace").pipe(Options.repeated, Options.withDescription("route only Ingresses in this namespace (repeatable)")),
-  selector: text("selector", "route only Ingresses whose labels match"),
-  resyncInterval: text("resync-interval", "authoritative sync period, e.g. 5m (PIPEOPS_RESYNC_INTERVAL)"),
-  modeGracePeriod: text("mode-grace-period", "how long a switch away from direct routing waits, e.g. 60s (PIPEOPS_MODE_GRACE_PERIOD)"),
-  adminPort: text("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
+  config: textFlag("config", "YAML configuration file (default: PIPEOPS_CONFIG_FILE)"),
+  apiUrl: textFlag("api-url", "the controller's base URL (PIPEOPS_API_URL)"),
+  tokenFile: textFlag("token-file", "file holding the controller token, re-read when it changes (PIPEOPS_TOKEN_FILE)"),
+  ...routingFlags,
+  resyncInterval: textFlag("resync-interval", "authoritative sync period, e.g. 5m (PIPEOPS_RESYNC_INTERVAL)"),
+  modeGracePeriod: textFlag("mode-grace-period", "how long a switch away from direct routing waits, e.g. 60s (PIPEOPS_MODE_GRACE_PERIOD)"),
+  adminPort: textFlag("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
 }

@@ -1,5 +1,5 @@
 /**
- * The agent's side of the controller REST API (DESIGN §2): register, sync and unregister routes,
+ * The agent's side of the controller REST API: register, sync and unregister routes,
  * and check the controller's health.
  */
 import { Clock, Context, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
@@ -7,7 +7,7 @@ import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation
 } from "./ControllerError.js"
-import { parseRetryAfter } from "../domain/RetryAfter.js"
+import { parseRetryAfter } from "../http/RetryAfter.js"
 import { controllerRetry, retryOnFailure, type RetryPolicy } from "./ControllerRetry.js"
 import { ControllerTransport, type Reply, type TransportFailure } from "./ControllerTransport.js"
 import { Token } from "./Token.js"
@@ -65,7 +65,7 @@ export const paths = {
 
 const maxErrorBody = 1000
 
-/** Maps a non-2xx reply to the error the caller should act on (DESIGN §2). */
+/** Maps a non-2xx reply to the error the caller should act on. */
 export const classify = (operation: Operation, reply: Reply, nowMillis: number, hostname?: string): ControllerError => {
   const { status } = reply
   const body = reply.body.slice(0, maxErrorBody)

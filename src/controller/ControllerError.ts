@@ -1,5 +1,5 @@
 /**
- * Failures of controller calls, grouped by what the caller should do (DESIGN §2): retry
+ * Failures of controller calls, grouped by what the caller should do: retry
  * (`ControllerUnavailable`), give up and report (`ControllerRejected`, `RouteConflict`), or pause
  * until the credentials change (`ControllerUnauthorized`, `TokenUnavailable`).
  */

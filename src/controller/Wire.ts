@@ -1,5 +1,5 @@
 /**
- * The controller's REST wire format (DESIGN §2): exact snake_case JSON, every field always
+ * The controller's REST wire format: exact snake_case JSON, every field always
  * present. Constructors are camelCase; encoding produces the wire keys in declaration order.
  */
 import { Schema } from "effect"

@@ -3,7 +3,7 @@
  */
 import ipaddr from "ipaddr.js"
 
-// ipaddr.js range names that mean "not reachable from the internet" (DESIGN §3.2). Its `reserved`
+// ipaddr.js range names that mean "not reachable from the internet". Its `reserved`
 // range holds the documentation prefixes, which count as public here.
 const privateRanges: ReadonlySet<string> = new Set([
   "loopback", "unspecified", "linkLocal", "private", "carrierGradeNat", "uniqueLocal"

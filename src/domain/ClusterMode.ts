@@ -1,5 +1,5 @@
 /**
- * Cluster type and routing mode (DESIGN §3.2): find the ingress controller's Service, read its
+ * Cluster type and routing mode: find the ingress controller's Service, read its
  * load balancer status, and decide between `direct` routing to a public endpoint and `tunnel`.
  */
 import { Array as Arr, Data, Either, Option, Order } from "effect"

@@ -1,6 +1,6 @@
 /**
  * The cluster's desired routes: every selected Ingress's routes, with conflicts between Ingresses
- * settled deterministically (DESIGN §3.1).
+ * settled deterministically.
  */
 import { Option } from "effect"
 import { checkSelection, defaultClassNames, type IngressSelection } from "./IngressSelection.js"

@@ -1,5 +1,5 @@
 /**
- * The sync engine's state (DESIGN §3.3) as one immutable value: what the cluster desires, what the
+ * The sync engine's state as one immutable value: what the cluster desires, what the
  * controller has from us, which hostnames wait for calls, which calls are in flight, and the
  * timers (retries, the pause after a refused token, the sync that clears orphaned paths). The
  * step in `SyncEngine` is the only thing that makes a new one; `statusOf` is what the engine

@@ -1,5 +1,5 @@
 /**
- * Routes of one Ingress (DESIGN §3.1): one per (rule host, path), pointing at the Ingress's own
+ * Routes of one Ingress: one per (rule host, path), pointing at the Ingress's own
  * backend Service. Everything that cannot be routed is returned as a `Skipped` with its reason.
  */
 import { Either } from "effect"

@@ -1,5 +1,5 @@
 /**
- * The routing decision over time (DESIGN §3.2): a newly computed decision takes effect at once,
+ * The routing decision over time: a newly computed decision takes effect at once,
  * except a switch away from direct, which waits a grace period so a load balancer that briefly
  * clears its status does not flap every route.
  */

@@ -1,6 +1,6 @@
 /**
  * The plan that brings the controller's registry from what the agent registered to what the
- * cluster desires (DESIGN §3.3).
+ * cluster desires.
  */
 import { byHostThenPath, sameRoute, type Route, type RouteKey } from "./Route.js"
 

@@ -1,5 +1,5 @@
 /**
- * The sync engine's decisions (DESIGN §3.3) as a pure step: `step(state, input, now)` returns the
+ * The sync engine's decisions as a pure step: `step(state, input, now)` returns the
  * next state, the controller calls to make, and when to take a step again.
  *
  * - Nothing is sent before a term started and a routing decision is known; then one authoritative
@@ -12,7 +12,7 @@
  * - A sync replaces the controller's whole set: starting one cancels the hostname calls in flight
  *   (the runner interrupts them) and covers every marked hostname.
  */
-import { Array as Arr, HashMap, HashSet, Option, RedBlackTree } from "effect"
+import { HashMap, HashSet, Option, RedBlackTree } from "effect"
 import type { RoutingDecision } from "./ClusterMode.js"
 import { sameRouting } from "./ModeTracking.js"
 import { planRoutes } from "./RoutePlan.js"
@@ -79,6 +79,8 @@ const retryDelay = (s: Draft, failures: number): number =>
 
 /** Marks a hostname for planning: queued, or dirty while its calls run, or left to its retry. */
 const mark = (s: Draft, hostname: string) => {
+  // Before the first sync is sent, that sync carries every desired route.
+  if (!s.synced && s.sync.ticket === undefined) return
   const flight = HashMap.get(s.inFlight, hostname)
   if (Option.isSome(flight)) {
     if (!flight.value.dirty) s.inFlight = HashMap.set(s.inFlight, hostname, { ...flight.value, dirty: true })
@@ -90,12 +92,17 @@ const mark = (s: Draft, hostname: string) => {
   s.sequence += 1
 }
 
-const byHostname = (routes: ReadonlyArray<Route>, refused: HashSet.HashSet<string>) =>
-  HashMap.mutate(HashMap.empty<string, ReadonlyArray<Route>>(), (map) => {
-    for (const [hostname, group] of Object.entries(Arr.groupBy(routes, (r) => r.hostname))) {
-      if (!HashSet.has(refused, hostname)) HashMap.set(map, hostname, group)
-    }
-  })
+/** The routes by hostname, those of refused hostnames left out. */
+const byHostname = (routes: ReadonlyArray<Route>, refused: HashSet.HashSet<string>) => {
+  const groups = new Map<string, Array<Route>>()
+  for (const route of routes) {
+    if (HashSet.has(refused, route.hostname)) continue
+    const group = groups.get(route.hostname)
+    if (group === undefined) groups.set(route.hostname, [route])
+    else group.push(route)
+  }
+  return HashMap.fromIterable(groups)
+}
 
 /** Sends every desired route: whatever was marked, in flight or waiting is covered by it. */
 const startSync = (s: Draft, decision: RoutingDecision, calls: Array<EngineCall>) => {
@@ -182,7 +189,7 @@ const syncDone = (s: Draft, input: Extract<EngineInput, { _tag: "SyncDone" }>, n
   }
   s.refused = HashSet.fromIterable(input.result.conflicts)
   s.registered = byHostname(input.result.routes, s.refused)
-  s.registeredRoutes = input.result.routes.filter((r) => !HashSet.has(s.refused, r.hostname)).length
+  s.registeredRoutes = HashMap.reduce(s.registered, 0, (n, routes) => n + routes.length)
   s.sync = { wanted: s.sync.wanted, ticket: undefined, failures: 0, retryAt: 0 }
   s.synced = true
   s.lastSyncAt = now
@@ -224,10 +231,13 @@ const apply = (s: Draft, input: EngineInput, now: number) => {
       s.sync = { ...s.sync, wanted: true }
       return
     case "Desired":
-      for (const [hostname, routes] of input.hosts) {
-        s.desired = routes.length === 0 ? HashMap.remove(s.desired, hostname) : HashMap.set(s.desired, hostname, routes)
-        mark(s, hostname)
-      }
+      s.desired = HashMap.mutate(s.desired, (desired) => {
+        for (const [hostname, routes] of input.hosts) {
+          if (routes.length === 0) HashMap.remove(desired, hostname)
+          else HashMap.set(desired, hostname, routes)
+        }
+      })
+      for (const [hostname] of input.hosts) mark(s, hostname)
       return
     case "Decision":
       if (s.decision !== undefined && sameRouting(s.decision, input.decision)) return

@@ -1,10 +1,10 @@
 /**
- * Cluster detection over time (DESIGN §3.2): the routing decision computed from the Services each
+ * Cluster detection over time: the routing decision computed from the Services each
  * time one changes, applied with the grace period of `ModeTracking`, and published for whoever
  * follows it: the sync engine, the tunnel, the heartbeat. Owns its `/status` fields and the
  * routing-mode metric.
  */
-import { Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Stream, SubscriptionRef } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Stream, SubscriptionRef } from "effect"
 import { decideRouting, type DirectWithoutEndpoint, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
 import { initialModeState, sameRouting, trackMode, type ModeState } from "../domain/ModeTracking.js"
 import { Metrics } from "../observability/Metrics.js"
@@ -47,6 +47,7 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
   const mode = yield* SubscriptionRef.make<ModeState>(initialModeState)
   const problem = yield* SubscriptionRef.make<Option.Option<string>>(Option.none())
   const first = yield* Deferred.make<Either.Either<RoutingDecision, DirectWithoutEndpoint>>()
+  /** A Service changed or the grace period ended: evaluate again (one pending wake is enough). */
   const wakes = yield* Queue.sliding<void>(1)
   const timer = yield* FiberHandle.make()
   const graceMillis = Duration.toMillis(settings.gracePeriod)
@@ -73,12 +74,15 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
     yield* FiberHandle.run(timer, Effect.sleep(Duration.millis(next.wakeAt - now)).pipe(Effect.zipRight(Queue.offer(wakes, undefined))))
   })
 
+  // Ingress changes are most of the traffic and never change the decision: they are dropped here,
+  // where a stream stage per change would cost more than the change itself.
   yield* Effect.forkScoped(Effect.gen(function* () {
     yield* cache.synced
     const changes = yield* cache.subscribe
     yield* evaluate
-    const serviceChanged = Stream.filter(changes, (change) => change.kind === "service")
-    yield* Stream.runForEachChunk(Stream.merge(serviceChanged, Stream.fromQueue(wakes)), () => evaluate)
+    yield* Effect.forkScoped(Stream.runForEachChunk(changes, (chunk) =>
+      Chunk.some(chunk, (change) => change.kind === "service") ? Queue.offer(wakes, undefined) : Effect.void))
+    yield* Effect.forever(Effect.zipRight(Queue.take(wakes), evaluate))
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ClusterDetector" })))
 
   const current = Effect.map(SubscriptionRef.get(mode), (m) => Option.fromNullable(m.effective))

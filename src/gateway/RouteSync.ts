@@ -1,5 +1,5 @@
 /**
- * The sync engine's runner (DESIGN §3.3). It feeds the pure step of `domain/SyncEngine` with what
+ * The sync engine's runner. It feeds the pure step of `domain/SyncEngine` with what
  * happens — the desired routes as the cluster changes, the routing decision, resyncs, timers and
  * the answers of calls — and makes the calls the step asks for through the `RouteWriter`. It runs
  * in terms: `start` begins one, which opens with an authoritative sync; `stop` ends it and

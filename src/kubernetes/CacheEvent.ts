@@ -1,5 +1,5 @@
 /**
- * What a reflector emits, and how its cache turns lists and watch events into them (R3, R5).
+ * What a reflector emits, and how its cache turns lists and watch events into them.
  */
 import { Data, Option } from "effect"
 import { keyOf, type KubeObject } from "./KubeObject.js"
@@ -8,7 +8,7 @@ import { keyOf, type KubeObject } from "./KubeObject.js"
  * A change of the reflector's cache. `Added`, `Updated` and a watched `Deleted` carry the object
  * as received; `previous` and a relist's `Deleted` (`finalStateUnknown`: the delete itself was
  * missed) carry only the identity the cache keeps (name, namespace, resourceVersion), so route
- * removal must work from the key alone (R16). `Synced` follows the first complete list.
+ * removal must work from the key alone. `Synced` follows the first complete list.
  */
 export type CacheEvent = Data.TaggedEnum<{
   Added: { readonly key: string; readonly object: KubeObject }

@@ -22,7 +22,7 @@ export interface KubeObject {
 const isKeyed = Schema.is(Schema.Struct({ metadata: KeyedMeta }))
 
 /**
- * The object in one internal shape (R18): the raw JSON, every field kept, with `kind` and
+ * The object in one internal shape: the raw JSON, every field kept, with `kind` and
  * `apiVersion` filled in from the resource; `None` when it has no `metadata.name` (such objects
  * are skipped).
  */
@@ -57,7 +57,7 @@ const decodeStatus = Schema.decodeUnknownOption(StatusObject)
 
 /**
  * Decodes one line of a watch body. A line that is not JSON or has no `type` is `Left`: a stream
- * failure (R6), never silently dropped.
+ * failure, never silently dropped.
  */
 export const parseWatchLine = (line: string): Either.Either<WatchEvent, string> =>
   Either.map(Either.mapLeft(decodeLine(line), () => `unparseable watch line: ${line.slice(0, 200)}`), ({ type, object }): WatchEvent => {

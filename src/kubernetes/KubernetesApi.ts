@@ -45,7 +45,7 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
   /**
    * Opens a watch: succeeds once the server accepted it (200 and headers), fails with the error
    * status otherwise. The stream ends when the server closes the body cleanly and fails when the
-   * body is cut short or a line does not decode (R6); an in-stream ERROR is an event. Closing the
+   * body is cut short or a line does not decode; an in-stream ERROR is an event. Closing the
    * scope aborts the request.
    */
   readonly watch: (resource: Resource, options: WatchOptions) => Effect.Effect<WatchStream, KubernetesApiError, Scope.Scope>

@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 
-/** What went wrong, in the terms the reflector acts on (kubernetes-watch.md §1.7, R8–R10). */
+/** What went wrong, in the terms the reflector acts on. */
 export const FailureKind = Schema.Literal(
   "Unauthorized", // 401: credentials missing or refused
   "Forbidden", // 403: RBAC denies the verb

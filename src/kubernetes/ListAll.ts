@@ -1,5 +1,5 @@
 /**
- * A complete list of a resource, page by page (R2).
+ * A complete list of a resource, page by page.
  */
 import { Effect } from "effect"
 import type { KubernetesApi } from "./KubernetesApi.js"

@@ -1,6 +1,6 @@
 /**
  * A reflector keeps a local cache of one resource in step with the API server and emits every
- * change of it as a stream of cache events (kubernetes-watch.md part 4). One fiber lists, then
+ * change of it as a stream of cache events. One fiber lists, then
  * watches from the list's resourceVersion, re-watching on a clean close and relisting on 410 or an
  * error event; it never gives up and never loses a delete across reconnects.
  */

@@ -1,5 +1,5 @@
 /**
- * What a reflector shows of itself for /status, readiness and metrics (R17).
+ * What a reflector shows of itself for /status, readiness and metrics.
  */
 import type { FailureKind } from "./KubernetesError.js"
 

@@ -8,7 +8,7 @@ import { Clock, Effect, Option, Schema, Stream } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
 import { StringDecoder } from "node:string_decoder"
-import { parseRetryAfter } from "../domain/RetryAfter.js"
+import { parseRetryAfter } from "../http/RetryAfter.js"
 import { KubernetesApiError, kindOfStatus } from "./KubernetesError.js"
 
 const StatusBody = Schema.parseJson(Schema.Struct({ message: Schema.optional(Schema.String) }))

@@ -1,5 +1,5 @@
 /**
- * The reflector's backoff between failed lists and watches (R11): exponential from 800 ms, the
+ * The reflector's backoff between failed lists and watches: exponential from 800 ms, the
  * base capped at 30 s, jittered uniformly into [d, 2d), never shorter than the server's
  * `Retry-After`, and reset after a quiet spell.
  */

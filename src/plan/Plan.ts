@@ -19,7 +19,7 @@ export interface PlanOptions {
   readonly clusterUuid?: string | undefined
 }
 
-/** The JSON document `plan` prints (DESIGN §4). */
+/** The JSON document `plan` prints. */
 export interface PlanDocument {
   readonly detection: { readonly is_private: boolean; readonly routing_mode: string; readonly public_endpoint: string }
   readonly sync: unknown

@@ -1,5 +1,5 @@
 /**
- * The reference controller's HTTP API (DESIGN §2) over an in-memory registry: the counterpart
+ * The reference controller's HTTP API over an in-memory registry: the counterpart
  * of the agent in end-to-end tests and the demo.
  */
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"

@@ -4,7 +4,7 @@ import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effec
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { loadAgentConfig, type RunFlags } from "../../src/AgentConfig.js"
+import { loadAgentConfig, type RunFlags } from "../../src/config/AgentConfig.js"
 
 const dir = mkdtempSync(join(tmpdir(), "agent-config-"))
 const write = (name: string, text: string) => {

@@ -4,7 +4,7 @@ import {
   RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, UnregisterRouteRequest
 } from "../../src/controller/Wire.js"
 
-// Literal bodies with DESIGN §2's field names, in its order, every field present.
+// Literal bodies with the controller API's field names, in its order, every field present.
 const register = `{"hostname":"shop.example.com","cluster_uuid":"6f1c2d3e","namespace":"shop","service_name":"storefront",` +
   `"service_port":8080,"ingress_name":"shop","path":"/","path_type":"Prefix","tls":true,"annotations":{},` +
   `"public_endpoint":"203.0.113.45:80","routing_mode":"direct"}`

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { isBuiltin } from "node:module"
 import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
-import { settings } from "../../src/AgentConfig.js"
+import { settings } from "../../src/config/AgentConfig.js"
 import { watchedResources } from "../../src/kubernetes/Resources.js"
 import { agentNodeFlags, root } from "../support/Cli.js"
 

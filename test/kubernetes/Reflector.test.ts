@@ -1,6 +1,6 @@
 /**
- * The reflector against the in-memory cluster under TestClock: every failure row of
- * kubernetes-watch.md §2.3/part 4 with its expected outcome.
+ * The reflector against the in-memory cluster under TestClock: each way a list or watch fails
+ * (refused, cut, garbled, expired, silent, endless) with its expected outcome.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Ref, Scope, Stream, TestClock } from "effect"

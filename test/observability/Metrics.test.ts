@@ -10,7 +10,7 @@ import { backend, path, rule, settle, startEngine } from "../gateway/support.js"
 const families = (text: string) => new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]))
 
 describe("metrics exposition", () => {
-  it.scoped("a running agent's metrics parse as Prometheus text, with every family DESIGN §4 names, prefixed", () =>
+  it.scoped("a running agent's metrics parse as Prometheus text, with every family the agent promises, prefixed", () =>
     Effect.gen(function* () {
       const t = yield* startEngine({ services: [{ lb: [{ ip: "203.0.113.45" }] }], ingresses: [{ name: "a", rules: [rule("a.example.com", path("/"), path("/x"))] }] })
       yield* t.controller.setScript((operation, summary) =>

@@ -1,6 +1,6 @@
 /**
  * An API-server simulator on loopback: a behavioural imitation of the Kubernetes list/watch wire
- * protocol (kubernetes-watch.md §1.8) for ingresses, ingressclasses and services, plus the
+ * protocol for ingresses, ingressclasses and services, plus the
  * kube-system namespace, with fault knobs. Not a second API server: no admission, no RBAC beyond
  * one bearer token, no field or label selectors.
  */
@@ -107,7 +107,7 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     const rest = limit > 0 ? snapshot.items.slice(limit) : []
     const next = rest.length > 0 ? `c${continues.size}-${snapshot.resourceVersion}` : undefined
     if (next !== undefined) continues.set(next, { resourceVersion: snapshot.resourceVersion, items: rest })
-    // List items carry no kind or apiVersion (kubernetes-watch.md §1.2).
+    // List items carry no kind or apiVersion, as a real API server's.
     const items = page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item)
     res.writeHead(200, { "content-type": "application/json" })
     res.end(JSON.stringify({

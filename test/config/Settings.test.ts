@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseEndpoint, parseRoutingMode, parseServiceRef } from "../../src/domain/Settings.js"
+import { parseEndpoint, parseRoutingMode, parseServiceRef } from "../../src/config/Settings.js"
 
 describe("settings", () => {
   it.each([

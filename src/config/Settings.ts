@@ -4,9 +4,9 @@
  */
 import { Data, Either } from "effect"
 import ipaddr from "ipaddr.js"
-import { isIpAddress } from "./Addresses.js"
-import { isValidHost } from "./Hostname.js"
-import type { RoutingMode } from "./Route.js"
+import { isIpAddress } from "../domain/Addresses.js"
+import { isValidHost } from "../domain/Hostname.js"
+import type { RoutingMode } from "../domain/Route.js"
 
 /** A setting has a value that cannot be used; `setting` is the name the operator wrote. */
 export class InvalidSetting extends Data.TaggedError("InvalidSetting")<{

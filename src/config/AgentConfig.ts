@@ -7,12 +7,12 @@
 import { FileSystem } from "@effect/platform"
 import { Config, Duration, Effect, Either, Option, Redacted } from "effect"
 import { parse } from "yaml"
-import type { ModeOverrides } from "./domain/ClusterMode.js"
-import type { IngressSelection } from "./domain/IngressSelection.js"
-import { parseLabelSelector } from "./domain/LabelSelector.js"
+import type { ModeOverrides } from "../domain/ClusterMode.js"
+import type { IngressSelection } from "../domain/IngressSelection.js"
+import { parseLabelSelector } from "../domain/LabelSelector.js"
 import {
   InvalidSetting, parseDuration, parseEndpoint, parseHttpUrl, parsePort, parseRoutingMode, parseServiceRef
-} from "./domain/Settings.js"
+} from "./Settings.js"
 
 /** Where the controller token comes from. */
 export type TokenSource =
@@ -32,11 +32,8 @@ export interface AgentConfig {
   readonly adminPort: number
 }
 
-/** The flags of `run`, unvalidated; an absent flag is `undefined` or `[]`. */
-export interface RunFlags {
-  readonly config?: string | undefined
-  readonly apiUrl?: string | undefined
-  readonly tokenFile?: string | undefined
+/** The flags `run` and `plan` share, unvalidated; an absent flag is `undefined` or `[]`. */
+export interface RoutingFlags {
   readonly clusterUuid?: string | undefined
   readonly routingMode?: string | undefined
   readonly publicEndpoint?: string | undefined
@@ -44,6 +41,13 @@ export interface RunFlags {
   readonly ingressClasses: ReadonlyArray<string>
   readonly namespaces: ReadonlyArray<string>
   readonly selector?: string | undefined
+}
+
+/** The flags of `run`, unvalidated. */
+export interface RunFlags extends RoutingFlags {
+  readonly config?: string | undefined
+  readonly apiUrl?: string | undefined
+  readonly tokenFile?: string | undefined
   readonly resyncInterval?: string | undefined
   readonly modeGracePeriod?: string | undefined
   readonly adminPort?: string | undefined
@@ -119,9 +123,12 @@ const toRaw = (value: unknown, origin: string): Option.Option<Raw> => {
   return Option.some({ value: String(value), origin })
 }
 
+const flagOf = (flags: Partial<RunFlags>, setting: Setting): Option.Option<Raw> =>
+  setting.flag === undefined ? Option.none() : toRaw(flags[setting.flag], setting.flagName ?? setting.env)
+
 /** The first of flag, environment and file that holds a value. */
 const lookup = (flags: RunFlags, file: unknown, setting: Setting) => Effect.gen(function* () {
-  const flag = setting.flag === undefined ? Option.none() : toRaw(flags[setting.flag], setting.flagName ?? setting.env)
+  const flag = flagOf(flags, setting)
   if (Option.isSome(flag)) return flag
   const env = yield* Config.option(Config.string(setting.env))
   const fromEnv = Option.flatMap(env, (value) => toRaw(setting.list === true ? value.split(",").map((v) => v.trim()).filter((v) => v !== "") : value, setting.env))
@@ -150,23 +157,36 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const apiUrl = yield* optional(yield* get(settings.apiUrl), parseHttpUrl)
   if (apiUrl === undefined) return yield* invalid("PIPEOPS_API_URL", "required (or --api-url, or pipeops.api_url in the config file)")
   const token = yield* tokenSource(yield* get(settings.token), yield* get(settings.tokenFile))
-  const routingMode = yield* optional(yield* get(settings.routingMode), parseRoutingMode)
-  const publicEndpoint = yield* optional(yield* get(settings.publicEndpoint), parseEndpoint)
-  const ingressService = yield* optional(yield* get(settings.ingressService), parseServiceRef)
-  const labelSelector = yield* optional(yield* get(settings.labelSelector), parseLabelSelector)
+  const routing = yield* loadRouting(get)
   const resync = yield* optional(yield* get(settings.resyncInterval), parseDuration)
   const grace = yield* optional(yield* get(settings.modeGracePeriod), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
-  const clusterUuid = Option.getOrUndefined(Option.map(yield* get(settings.clusterUuid), single))
   return {
-    apiUrl, token, clusterUuid,
-    selection: { ingressClasses: many(yield* get(settings.ingressClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
-    overrides: { routingMode, publicEndpoint, ingressService },
+    apiUrl, token, ...routing,
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
 })
+
+/** Which Ingresses to route, how the cluster is reached, and its UUID. */
+export type RoutingConfig = Pick<AgentConfig, "selection" | "overrides" | "clusterUuid">
+
+const loadRouting = (get: (setting: Setting) => Effect.Effect<Option.Option<Raw>>) => Effect.gen(function* () {
+  const routingMode = yield* optional(yield* get(settings.routingMode), parseRoutingMode)
+  const publicEndpoint = yield* optional(yield* get(settings.publicEndpoint), parseEndpoint)
+  const ingressService = yield* optional(yield* get(settings.ingressService), parseServiceRef)
+  const labelSelector = yield* optional(yield* get(settings.labelSelector), parseLabelSelector)
+  return {
+    clusterUuid: Option.getOrUndefined(Option.map(yield* get(settings.clusterUuid), single)),
+    selection: { ingressClasses: many(yield* get(settings.ingressClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
+    overrides: { routingMode, publicEndpoint, ingressService }
+  } satisfies RoutingConfig
+})
+
+/** `plan`'s routing settings: from its flags alone, validated as `run` validates them. */
+export const routingFromFlags = (flags: RoutingFlags): Effect.Effect<RoutingConfig, InvalidSetting> =>
+  loadRouting((setting) => Effect.succeed(flagOf(flags, setting)))
 
 /** `PIPEOPS_TOKEN` (or its file key), else a readable, non-empty token file. */
 const tokenSource = (value: Option.Option<Raw>, file: Option.Option<Raw>) => Effect.gen(function* () {
