@@ -50,6 +50,20 @@ const seed = async (sim: Simulator) => {
   }
 }
 
+interface ClusterView { readonly metadata?: { readonly routing_mode?: string }; readonly [field: string]: unknown }
+
+/** The controller's view of the cluster (its last heartbeat), once `check` holds, for at most 15 s. */
+const clusterView = async (controllerUrl: string, check: (view: ClusterView) => boolean) => {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const response = await fetch(`${controllerUrl}/api/v1/clusters/agent/${clusterUuid}`, { headers: { authorization: `Bearer ${token}` } })
+    const body = (await response.json()) as ClusterView
+    if (response.ok && check(body)) return { ok: true, body }
+    if (Date.now() > deadline) return { ok: false, body }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 const has = (routes: ReadonlyArray<Route>, key: string) => routes.some((r) => `${r.hostname}${r.path}` === key)
 
 const main = async () => {
@@ -70,7 +84,7 @@ const main = async () => {
     console.log(`reference controller on ${controllerUrl}; API-server simulator on ${sim.url}\n`)
     const agent = startCli(["run", "--admin-port", "0"], {
       KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controllerUrl, PIPEOPS_TOKEN: token,
-      PIPEOPS_MODE_GRACE_PERIOD: "2s", LOG_FORMAT: "pretty"
+      PIPEOPS_MODE_GRACE_PERIOD: "2s", PIPEOPS_HEARTBEAT_INTERVAL: "1s", LOG_FORMAT: "pretty"
     }, (line) => console.log(`  agent | ${line}`))
     processes.push(agent)
 
@@ -96,6 +110,9 @@ const main = async () => {
       console.log("")
       if (!result.ok) failed += 1
     }
+    const view = await clusterView(controllerUrl, (v) => v["metadata"]?.routing_mode === "tunnel")
+    console.log(`== the controller's view of the cluster (last heartbeat): ${view.ok ? "current" : "NOT CURRENT"}\n  ${JSON.stringify(view.body)}\n`)
+    if (!view.ok) failed += 1
     console.log(failed === 0 ? "demo: every step converged" : `demo: ${failed} step(s) did not converge`)
     return failed === 0 ? 0 : 1
   } finally {

@@ -4,15 +4,14 @@
  */
 import { HttpRouter, HttpServer, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
 import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../../src/kubernetes/Resources.js"
-import { emptyRegistry } from "../../src/reference-controller/Registry.js"
-import { router } from "../../src/reference-controller/Server.js"
+import { makeControllerState, router } from "../../src/reference-controller/Server.js"
 import { startSimulator, type Simulator } from "../../test/support/ApiServerSimulator.js"
 import { backend, ingress, path, rule } from "../../test/support/Builders.js"
 import { startCli, type RunningCli } from "../../test/support/Cli.js"
@@ -40,8 +39,8 @@ export const startController = async (): Promise<Controller> => {
   const acks: Acks = { registers: new Map(), syncs: [] }
   const ready = Effect.runSync(Deferred.make<number>())
   const program = Effect.gen(function* () {
-    const registry = yield* Ref.make(emptyRegistry)
-    const app = Effect.tap(yield* HttpRouter.toHttpApp(router(registry, new Map([[token, clusterUuid]]))), () => Effect.gen(function* () {
+    const state = yield* makeControllerState
+    const app = Effect.tap(yield* HttpRouter.toHttpApp(router(state, new Map([[token, clusterUuid]]))), () => Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.text, () => "") : ""
       const now = Date.now()

@@ -57,6 +57,7 @@ const inMemory = (registered: () => void) => Layer.succeed(ControllerClient, Con
   registerRoute: () => Effect.sync(registered),
   syncIngresses: () => Effect.succeed({ conflicts: [] }),
   unregisterRoute: () => Effect.void,
+  heartbeat: () => Effect.void,
   healthCheck: Effect.void
 }))
 
@@ -74,7 +75,7 @@ const overHttp = (registered: () => void) => Layer.unwrapScoped(Effect.gen(funct
     Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
     () => Effect.sync(() => server.close()))
   const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-  return ControllerClient.layer({ apiUrl: url, timeout: Duration.seconds(30), retry: defaultRetryPolicy }).pipe(
+  return ControllerClient.layer({ apiUrl: url, timeout: Duration.seconds(30), retry: defaultRetryPolicy, agentId: "stages" }).pipe(
     Layer.provide(Layer.merge(ControllerTransport.layer, Token.fromValue(Redacted.make("stages")))))
 }))
 

@@ -5,6 +5,7 @@
 import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { Data, Duration, Effect, Either, Layer } from "effect"
+import { makeAgentId } from "../config/AgentId.js"
 import { loadAgentConfig, type AgentConfig } from "../config/AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
@@ -13,6 +14,7 @@ import { Token } from "../controller/Token.js"
 import { InvalidSetting } from "../config/Settings.js"
 import { ClusterCache } from "../gateway/ClusterCache.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
+import { Heartbeat } from "../gateway/Heartbeat.js"
 import { RouteWriter } from "../gateway/RouteWriter.js"
 import { defaultRouteSyncSettings, RouteSync, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
@@ -29,18 +31,19 @@ const flags = {
   ...routingFlags,
   resyncInterval: textFlag("resync-interval", "authoritative sync period, e.g. 5m (PIPEOPS_RESYNC_INTERVAL)"),
   modeGracePeriod: textFlag("mode-grace-period", "how long a switch away from direct routing waits, e.g. 60s (PIPEOPS_MODE_GRACE_PERIOD)"),
+  heartbeatInterval: textFlag("heartbeat-interval", "period of the heartbeat to the controller, e.g. 30s (PIPEOPS_HEARTBEAT_INTERVAL)"),
   adminPort: textFlag("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
 }
 
 /** The controller client: real (token from the config) or dry-run. */
-const controllerLayer = (config: AgentConfig, dryRun: boolean) => {
+const controllerLayer = (config: AgentConfig, dryRun: boolean, agentId: string) => {
   if (dryRun) return ControllerClient.layerDryRun
   const token = config.token._tag === "Value"
     ? Token.fromValue(config.token.value)
     : Token.fromFile(config.token.path).pipe(Layer.provide(NodeContext.layer), Layer.mapError((e) => new InvalidSetting({ setting: "PIPEOPS_TOKEN_FILE", reason: e.message })))
-  return ControllerClient.layer({ apiUrl: config.apiUrl, timeout: Duration.seconds(30), retry: defaultRetryPolicy }).pipe(
+  return ControllerClient.layer({ apiUrl: config.apiUrl, timeout: Duration.seconds(30), retry: defaultRetryPolicy, agentId }).pipe(
     Layer.provide(Layer.merge(ControllerTransport.layer, token)))
 }
 
@@ -67,18 +70,22 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: config.apiUrl.href, dry_run: dryRun }))
   const kubernetes = KubernetesApi.layerConfig
   const clusterUuid = yield* clusterUuidOf(config).pipe(Effect.provide(kubernetes))
+  const agentId = yield* makeAgentId
   const observability = Layer.merge(Metrics.layer({ processMetrics: true }), Probes.layer)
   const cache = ClusterCache.layer(defaultReflectorOptions).pipe(Layer.provide(kubernetes))
   const detector = ClusterDetector.layer({ overrides: config.overrides, gracePeriod: config.modeGracePeriod })
-  const writer = RouteWriter.layer(clusterUuid).pipe(Layer.provide(controllerLayer(config, dryRun)))
-  const base = detector.pipe(Layer.provideMerge(cache), Layer.provideMerge(writer), Layer.provideMerge(observability))
+  const controller = controllerLayer(config, dryRun, agentId)
+  const base = detector.pipe(
+    Layer.provideMerge(cache), Layer.provideMerge(RouteWriter.layer(clusterUuid)), Layer.provideMerge(controller),
+    Layer.provideMerge(kubernetes), Layer.provideMerge(observability))
   const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval }
   yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
   if (onlyOnce) return yield* once(settings).pipe(Effect.provide(base))
-  // The only writer: it starts at once. (Leader election would start and stop it instead.)
-  const writes = Layer.effectDiscard(Effect.flatMap(RouteSync, (engine) => engine.start))
+  const heartbeat = Heartbeat.layer({ clusterUuid, agentId, interval: config.heartbeatInterval, tunnelConnected: Effect.succeed(false) })
+  // The only writer: it writes at once. (Leader election would start and stop both instead.)
+  const writes = Layer.effectDiscard(Effect.all([RouteSync, Heartbeat]).pipe(Effect.flatMap(([engine, beat]) => Effect.zipRight(engine.start, beat.start))))
   const agent = Layer.mergeAll(AdminServer.layer(config.adminPort), writes, identity(clusterUuid)).pipe(
-    Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base))
+    Layer.provideMerge(heartbeat), Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base))
   yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({ admin_port: config.adminPort }))
   return yield* Layer.launch(agent)
 })).pipe(Command.withDescription("run the agent: keep the controller's routes in step with the cluster's Ingresses"))

@@ -29,6 +29,8 @@ export interface AgentConfig {
   readonly resyncInterval: Duration.Duration
   /** How long a switch away from direct routing waits. */
   readonly modeGracePeriod: Duration.Duration
+  /** Period of the heartbeat to the controller. */
+  readonly heartbeatInterval: Duration.Duration
   readonly adminPort: number
 }
 
@@ -50,6 +52,7 @@ export interface RunFlags extends RoutingFlags {
   readonly tokenFile?: string | undefined
   readonly resyncInterval?: string | undefined
   readonly modeGracePeriod?: string | undefined
+  readonly heartbeatInterval?: string | undefined
   readonly adminPort?: string | undefined
 }
 
@@ -76,6 +79,7 @@ export const settings = {
   labelSelector: { flag: "selector", flagName: "--selector", env: "PIPEOPS_LABEL_SELECTOR", file: "gateway.label_selector" },
   resyncInterval: { flag: "resyncInterval", flagName: "--resync-interval", env: "PIPEOPS_RESYNC_INTERVAL", file: "gateway.resync_interval" },
   modeGracePeriod: { flag: "modeGracePeriod", flagName: "--mode-grace-period", env: "PIPEOPS_MODE_GRACE_PERIOD", file: "gateway.mode_grace_period" },
+  heartbeatInterval: { flag: "heartbeatInterval", flagName: "--heartbeat-interval", env: "PIPEOPS_HEARTBEAT_INTERVAL", file: "pipeops.heartbeat_interval" },
   adminPort: { flag: "adminPort", flagName: "--admin-port", env: "PIPEOPS_ADMIN_PORT" }
 } as const satisfies Record<string, Setting>
 
@@ -160,11 +164,13 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const routing = yield* loadRouting(get)
   const resync = yield* optional(yield* get(settings.resyncInterval), parseDuration)
   const grace = yield* optional(yield* get(settings.modeGracePeriod), parseDuration)
+  const heartbeat = yield* optional(yield* get(settings.heartbeatInterval), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
   return {
     apiUrl, token, ...routing,
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
+    heartbeatInterval: heartbeat === undefined ? Duration.seconds(30) : Duration.millis(heartbeat),
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
 })

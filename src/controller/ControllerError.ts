@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 
 /** The controller operations, as used in logs and metrics. */
-export const Operation = Schema.Literal("register", "sync", "unregister", "health")
+export const Operation = Schema.Literal("register", "sync", "unregister", "heartbeat", "health")
 export type Operation = typeof Operation.Type
 
 /**

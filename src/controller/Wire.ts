@@ -74,3 +74,30 @@ export class UnregisterRouteRequest extends Schema.Class<UnregisterRouteRequest>
   hostname: Schema.String,
   clusterUuid: snake(Schema.String, "cluster_uuid")
 }) {}
+
+/** The heartbeat's view of the cluster: what `/status` shows at its top level. */
+export const HeartbeatMetadata = Schema.Struct({
+  isPrivate: snake(Schema.Boolean, "is_private"),
+  /** Registered (hostname, path) routes: a count, never a list. */
+  gatewayRoutes: snake(Schema.Int, "gateway_routes"),
+  routingMode: snake(RoutingMode, "routing_mode"),
+  /** `""` in tunnel mode. */
+  publicEndpoint: snake(Schema.String, "public_endpoint")
+})
+
+/** `healthy` when the agent is ready, else `degraded`. */
+export const AgentHealth = Schema.Literal("healthy", "degraded")
+/** `not_used` in direct mode. */
+export const TunnelStatus = Schema.Literal("connected", "disconnected", "not_used")
+
+/** `POST /api/v1/clusters/agent/{cluster_uuid}/heartbeat`: the cluster's state, every field present. */
+export class HeartbeatRequest extends Schema.Class<HeartbeatRequest>("HeartbeatRequest")({
+  clusterUuid: snake(Schema.String, "cluster_uuid"),
+  agentId: snake(Schema.String, "agent_id"),
+  agentVersion: snake(Schema.String, "agent_version"),
+  /** The API server's `gitVersion`; `""` until it could be read. */
+  k8sVersion: snake(Schema.String, "k8s_version"),
+  status: AgentHealth,
+  tunnelStatus: snake(TunnelStatus, "tunnel_status"),
+  metadata: HeartbeatMetadata
+}) {}

@@ -6,7 +6,7 @@
  * interrupts its calls, while the caches keep running. Owns its readiness, liveness, `/status`
  * part and route gauges.
  */
-import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, Ref, type Scope, Stream } from "effect"
+import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, type Scope, Stream, SubscriptionRef } from "effect"
 import { makeDesiredIndex, refresh, routesOfHosts, staleIngresses, type DesiredIndex } from "../domain/DesiredIndex.js"
 import { idleStatus, initialEngineState, statusOf, type EngineSettings, type EngineState, type EngineStatus } from "../domain/EngineState.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
@@ -56,6 +56,8 @@ export class RouteSync extends Context.Tag("pipeops-agent/gateway/RouteSync")<Ro
   readonly start: Effect.Effect<void>
   /** Ends the running term, interrupting its calls. */
   readonly stop: Effect.Effect<void>
+  /** Completes once a running term's first authoritative sync has succeeded. */
+  readonly synced: Effect.Effect<void>
 }>() {
   static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Metrics | Probes> =>
     Layer.scoped(RouteSync, make(settings))
@@ -137,27 +139,28 @@ const stuckAfterMillis = 10 * 60_000
 const iso = (millis: number | undefined) => (millis === undefined ? null : new Date(millis).toISOString())
 
 const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
-  const run = yield* Ref.make<Run>({ _tag: "Idle" })
+  const run = yield* SubscriptionRef.make<Run>({ _tag: "Idle" })
   const handle = yield* FiberHandle.make<void>()
   const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter>()
-  const status = Effect.map(Ref.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
+  const status = Effect.map(SubscriptionRef.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
 
-  const publish = (state: EngineState) => Ref.set(run, { _tag: "Running", state })
+  const publish = (state: EngineState) => SubscriptionRef.set(run, { _tag: "Running", state })
   const ended = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)
-    ? Ref.set(run, { _tag: "Idle" })
-    : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(Ref.set(run, { _tag: "Stopped" })))
+    ? SubscriptionRef.set(run, { _tag: "Idle" })
+    : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(SubscriptionRef.set(run, { _tag: "Stopped" })))
   const start = FiberHandle.run(handle, term(settings, publish, false).pipe(
     Effect.scoped, Effect.asVoid, Effect.onExit((exit) => (exit._tag === "Failure" ? ended(exit.cause) : Effect.void)),
     Effect.annotateLogs({ service: "RouteSync" }), Effect.provide(context)), { onlyIfMissing: true }).pipe(Effect.asVoid)
 
   yield* observe(run, status)
-  return RouteSync.of({ status, start, stop: FiberHandle.clear(handle) })
+  const synced = Stream.runDrain(Stream.takeUntil(run.changes, (r) => r._tag === "Running" && r.state.synced))
+  return RouteSync.of({ status, start, stop: FiberHandle.clear(handle), synced })
 })
 
 /** The engine's probe and gauges. */
-const observe = (run: Ref.Ref<Run>, status: Effect.Effect<Option.Option<EngineStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
+const observe = (run: SubscriptionRef.SubscriptionRef<Run>, status: Effect.Effect<Option.Option<EngineStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
   Effect.gen(function* () {
-    const stopped = Effect.map(Ref.get(run), (r) => (r._tag === "Stopped" ? ["sync engine stopped"] : []))
+    const stopped = Effect.map(SubscriptionRef.get(run), (r) => (r._tag === "Stopped" ? ["sync engine stopped"] : []))
     yield* (yield* Probes).add({
       readiness: Effect.zipWith(stopped, status, (reasons, s) => [...reasons, ...Option.match(s, {
         onNone: () => [],

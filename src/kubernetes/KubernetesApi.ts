@@ -51,6 +51,8 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
   readonly watch: (resource: Resource, options: WatchOptions) => Effect.Effect<WatchStream, KubernetesApiError, Scope.Scope>
   /** The uid of a namespace (the `kube-system` namespace's is the default cluster UUID). */
   readonly namespaceUid: (name: string) => Effect.Effect<string, KubernetesApiError>
+  /** The API server's version (`gitVersion` of `/version`, e.g. `v1.31.2`). */
+  readonly version: Effect.Effect<string, KubernetesApiError>
 }>() {
   /** Over a loaded KubeConfig. */
   static readonly fromKubeConfig = (config: KubeConfig): Layer.Layer<KubernetesApi, ConfigError.ConfigError> =>
@@ -145,5 +147,13 @@ const make = (config: KubeConfig) => Effect.gen(function* () {
     return decoded.metadata.uid
   })
 
-  return KubernetesApi.of({ list, watch, namespaceUid })
+  const Version = Schema.parseJson(Schema.Struct({ gitVersion: Schema.String }))
+  const version = Effect.gen(function* () {
+    const text = yield* getText(config, url("/version"), "get version")
+    const decoded = yield* Either.mapLeft(Schema.decodeUnknownEither(Version)(text), () =>
+      new KubernetesApiError({ kind: "BadResponse", operation: "get version", message: "the version has no gitVersion" }))
+    return decoded.gitVersion
+  }).pipe(Effect.withSpan("KubernetesApi.version"))
+
+  return KubernetesApi.of({ list, watch, namespaceUid, version })
 })

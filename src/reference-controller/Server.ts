@@ -3,8 +3,8 @@
  * of the agent in end-to-end tests and the demo.
  */
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Data, Effect, Either, Layer, Option, ParseResult, Ref, Schema } from "effect"
-import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../controller/Wire.js"
+import { Clock, Data, Effect, Either, HashMap, Layer, Option, ParseResult, Ref, Schema } from "effect"
+import { HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../controller/Wire.js"
 import { emptyRegistry, register, routesOf, sync, unregister, type OwnedElsewhere, type RegistryState } from "./Registry.js"
 import type { TokenBindings } from "./Tokens.js"
 
@@ -55,9 +55,52 @@ const modify = (
       onSome: ({ hostname }) => fail(409, `hostname ${hostname} is owned by another cluster`)
     }))
 
-/** The API as an `HttpRouter` over `registry`, authenticating with `tokens`. */
-export const router = (registry: Ref.Ref<RegistryState>, tokens: TokenBindings) =>
-  HttpRouter.empty.pipe(
+/** The last heartbeat of a cluster and when it arrived (ms since the epoch). */
+export interface LastHeartbeat {
+  readonly body: HeartbeatRequest
+  readonly at: number
+}
+
+/** What the reference controller keeps: the route registry and each cluster's last heartbeat. */
+export interface ControllerState {
+  readonly registry: Ref.Ref<RegistryState>
+  readonly heartbeats: Ref.Ref<HashMap.HashMap<string, LastHeartbeat>>
+}
+
+/** A fresh, empty state. */
+export const makeControllerState: Effect.Effect<ControllerState> = Effect.all({
+  registry: Ref.make(emptyRegistry), heartbeats: Ref.make(HashMap.empty<string, LastHeartbeat>())
+})
+
+/** The heartbeat routes: store a cluster's last one, and show it with its arrival and the cluster's route count. */
+const heartbeatRoutes = ({ registry, heartbeats }: ControllerState, tokens: TokenBindings) => HttpRouter.empty.pipe(
+  HttpRouter.post("/api/v1/clusters/agent/:uuid/heartbeat", Effect.gen(function* () {
+    const cluster = yield* authenticate(tokens)
+    const { uuid } = yield* HttpRouter.params
+    const body = yield* readBody(HeartbeatRequest)
+    yield* sameCluster(cluster, body.clusterUuid)
+    if (uuid !== body.clusterUuid) return yield* fail(400, "the path's cluster is not the body's cluster_uuid")
+    const at = yield* Clock.currentTimeMillis
+    yield* Ref.update(heartbeats, HashMap.set(cluster, { body, at }))
+    return ok({ status: "received" })
+  })),
+  HttpRouter.get("/api/v1/clusters/agent/:uuid", Effect.gen(function* () {
+    const cluster = yield* authenticate(tokens)
+    const { uuid } = yield* HttpRouter.params
+    yield* sameCluster(cluster, uuid ?? "")
+    const last = HashMap.get(yield* Ref.get(heartbeats), cluster)
+    if (Option.isNone(last)) return yield* fail(404, `no heartbeat from cluster ${cluster} yet`)
+    return ok({
+      ...Schema.encodeSync(HeartbeatRequest)(last.value.body),
+      last_seen: new Date(last.value.at).toISOString(),
+      registered_routes: routesOf(yield* Ref.get(registry), cluster).length
+    })
+  })))
+
+/** The API as an `HttpRouter` over `state`, authenticating with `tokens`. */
+export const router = (state: ControllerState, tokens: TokenBindings) => {
+  const registry = state.registry
+  return HttpRouter.empty.pipe(
     HttpRouter.get("/health", Effect.succeed(ok({ status: "ok" }))),
     HttpRouter.post("/api/v1/gateway/routes/register", Effect.gen(function* () {
       const cluster = yield* authenticate(tokens)
@@ -91,12 +134,14 @@ export const router = (registry: Ref.Ref<RegistryState>, tokens: TokenBindings) 
       const routes = routesOf(yield* Ref.get(registry), cluster).map((r) => Schema.encodeSync(RegisterRouteRequest)(r))
       return ok({ cluster_uuid: cluster, routes })
     })),
+    HttpRouter.concat(heartbeatRoutes(state, tokens)),
     HttpRouter.catchTags({
       HttpFailure: (e) => Effect.succeed(HttpServerResponse.unsafeJson({ error: e.error }, { status: e.status })),
       RouteNotFound: () => Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 }))
     })
   )
+}
 
-/** Serves the API on the `HttpServer` in context with a fresh, empty registry. */
+/** Serves the API on the `HttpServer` in context with a fresh, empty state. */
 export const layer = (tokens: TokenBindings): Layer.Layer<never, never, HttpServer.HttpServer> =>
-  Layer.unwrapEffect(Effect.map(Ref.make(emptyRegistry), (registry) => HttpServer.serve(router(registry, tokens))))
+  Layer.unwrapEffect(Effect.map(makeControllerState, (state) => HttpServer.serve(router(state, tokens))))

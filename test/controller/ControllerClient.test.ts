@@ -3,14 +3,15 @@ import { Duration, Effect, Exit, Fiber, Layer, Logger, Redacted, Ref, Schema, Te
 import { ControllerClient } from "../../src/controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../../src/controller/ControllerRetry.js"
 import { Token } from "../../src/controller/Token.js"
-import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
+import { HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
 import { makeTransportStub, type StubReply } from "../support/TransportStub.js"
 
 const secret = "s3cr3t-token-value"
 const settings = {
   apiUrl: new URL("http://controller.test/prefix/"),
   timeout: Duration.seconds(30),
-  retry: { ...defaultRetryPolicy, jitter: false }
+  retry: { ...defaultRetryPolicy, jitter: false },
+  agentId: "agent-1_0a1b2c3d"
 }
 
 const registerJson = `{"hostname":"shop.example.com","cluster_uuid":"c-1","namespace":"shop","service_name":"web",` +
@@ -39,7 +40,25 @@ describe("ControllerClient", () => {
       expect(request?.url).toBe("http://controller.test/prefix/api/v1/gateway/routes/register")
       expect(request?.headers["authorization"]).toBe(`Bearer ${secret}`)
       expect(request?.headers["content-type"]).toBe("application/json")
+      expect(request?.headers["x-pipeops-agent-id"]).toBe("agent-1_0a1b2c3d")
       expect(request?.body).toBe(registerJson)
+    }))
+
+  it.effect("sends a heartbeat to the cluster's path with every field, once: a failure is not retried", () =>
+    Effect.gen(function* () {
+      const { client, requests } = yield* setup([{ status: 503 }, { status: 200 }])
+      const heartbeat = new HeartbeatRequest({
+        clusterUuid: "c/1", agentId: "agent-1_0a1b2c3d", agentVersion: "0.1.0", k8sVersion: "v1.31.2", status: "degraded",
+        tunnelStatus: "not_used", metadata: { isPrivate: false, gatewayRoutes: 3, routingMode: "direct", publicEndpoint: "203.0.113.45:80" }
+      })
+      const exit = yield* Effect.exit(client.heartbeat(heartbeat))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const all = yield* Ref.get(requests)
+      expect(all.map((r) => [r.url.replace("http://controller.test/prefix", ""), r.headers["x-pipeops-agent-id"], r.body])).toEqual([[
+        "/api/v1/clusters/agent/c%2F1/heartbeat", "agent-1_0a1b2c3d",
+        `{"cluster_uuid":"c/1","agent_id":"agent-1_0a1b2c3d","agent_version":"0.1.0","k8s_version":"v1.31.2","status":"degraded",` +
+        `"tunnel_status":"not_used","metadata":{"is_private":false,"gateway_routes":3,"routing_mode":"direct","public_endpoint":"203.0.113.45:80"}}`
+      ]])
     }))
 
   it.effect("unregisters with the cluster UUID and syncs to their paths", () =>

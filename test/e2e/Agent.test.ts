@@ -53,7 +53,11 @@ const environment = (setup: (sim: Simulator) => void = () => undefined, extraEnv
       const response = await fetch(`http://127.0.0.1:${adminPort}${endpoint}`).catch(() => undefined)
       return response === undefined ? { status: 0, body: "" } : { status: response.status, body: await response.text() }
     })
-    return { sim, agent, routes, admin, controllerScope, controllerPort: controller.port }
+    const controllerView = Effect.promise(async () => {
+      const response = await fetch(`${controller.url}/api/v1/clusters/agent/uid-e2e`, { headers: { authorization: "Bearer agent-token" } })
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+    })
+    return { sim, agent, routes, admin, controllerView, controllerScope, controllerPort: controller.port }
   })
 
 describe("pipeops-agent run (built program)", () => {
@@ -94,6 +98,24 @@ describe("pipeops-agent run (built program)", () => {
       expect(metrics).toContain("process_resident_memory_bytes")
       expect((yield* env.admin("/healthz")).status).toBe(200)
       for (const text of [env.agent.output(), metrics, JSON.stringify(status)]) expect(text).not.toContain("agent-token")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("heartbeats reach the controller: its cluster view shows the agent's mode, endpoint and route count", () =>
+    Effect.gen(function* () {
+      const env = yield* environment((sim) => {
+        sim.store.upsert(services, service({ lb: [{ ip: "203.0.113.45" }] }))
+        sim.store.upsert(ingresses, twoPaths("a", "a.example.com"))
+      }, { PIPEOPS_HEARTBEAT_INTERVAL: "1s" })
+      const view = yield* eventually(env.controllerView, (v) => v.status === 200, 20_000)
+      expect(view.body).toMatchObject({
+        cluster_uuid: "uid-e2e", agent_version: expect.any(String), k8s_version: "v1.31.2", tunnel_status: "not_used",
+        metadata: { is_private: false, routing_mode: "direct", public_endpoint: "203.0.113.45:80", gateway_routes: 2 }, registered_routes: 2
+      })
+      expect(String(view.body["agent_id"])).toMatch(/_[0-9a-f]{8}$/)
+      env.sim.store.upsert(services, service({ lb: [] }))
+      env.sim.store.upsert(ingresses, twoPaths("b", "b.example.com"))
+      const later = yield* eventually(env.controllerView, (v) => JSON.stringify(v.body).includes(`"gateway_routes":4`), 20_000)
+      expect(later.body["status"]).toBe("healthy")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("is not ready while the controller refuses its token", () =>

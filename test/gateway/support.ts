@@ -5,6 +5,7 @@ import { Duration, Effect, Layer, Option, TestClock } from "effect"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import { ClusterCache } from "../../src/gateway/ClusterCache.js"
 import { ClusterDetector, type DetectorSettings } from "../../src/gateway/ClusterDetector.js"
+import { Heartbeat, type HeartbeatSettings } from "../../src/gateway/Heartbeat.js"
 import { RouteWriter } from "../../src/gateway/RouteWriter.js"
 import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../../src/gateway/RouteSync.js"
 import { Metrics } from "../../src/observability/Metrics.js"
@@ -28,6 +29,8 @@ export interface EngineSetup {
   readonly detector?: Partial<DetectorSettings>
   /** Leave the engine stopped (a follower); the test starts it. */
   readonly stopped?: boolean
+  /** Run the heartbeat too (started with the engine). */
+  readonly heartbeat?: Partial<HeartbeatSettings>
 }
 
 /** Starts the engine in the test's scope; returns the cluster and controller handles. */
@@ -43,10 +46,15 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   const detector = ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector })
   const base = detector.pipe(
     Layer.provideMerge(cache), Layer.provideMerge(RouteWriter.layer("c-1").pipe(Layer.provide(controller.layer))),
-    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: false }), Probes.layer)), Layer.provide(kubernetes))
-  const context = yield* Layer.build(RouteSync.layer(settings).pipe(Layer.provideMerge(base)))
+    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: false }), Probes.layer)),
+    Layer.provideMerge(controller.layer), Layer.provideMerge(kubernetes))
+  const heartbeat = Heartbeat.layer({
+    clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), tunnelConnected: Effect.succeed(false), ...setup.heartbeat
+  })
+  const context = yield* Layer.build(heartbeat.pipe(Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base)))
   const engine = yield* Effect.provide(RouteSync, context)
   if (setup.stopped !== true) yield* engine.start
+  if (setup.heartbeat !== undefined) yield* Effect.flatMap(Effect.provide(Heartbeat, context), (h) => h.start)
   yield* settle
   const store = control.store
   return {

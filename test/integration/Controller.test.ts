@@ -11,7 +11,7 @@ import { ControllerClient } from "../../src/controller/ControllerClient.js"
 import { ControllerTransport } from "../../src/controller/ControllerTransport.js"
 import { Token } from "../../src/controller/Token.js"
 import {
-  RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncPath, SyncRule, UnregisterRouteRequest
+  HeartbeatRequest, RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncPath, SyncRule, UnregisterRouteRequest
 } from "../../src/controller/Wire.js"
 import { serveController } from "../support/ControllerServer.js"
 
@@ -19,7 +19,7 @@ const tokens = new Map([["token-a", "cluster-a"], ["token-b", "cluster-b"]])
 const fastRetry = { base: Duration.millis(50), cap: Duration.millis(200), attempts: 40, jitter: false }
 
 const clientLayer = (url: string, token: Layer.Layer<Token, unknown>) =>
-  ControllerClient.layer({ apiUrl: new URL(url), timeout: Duration.seconds(5), retry: fastRetry }).pipe(
+  ControllerClient.layer({ apiUrl: new URL(url), timeout: Duration.seconds(5), retry: fastRetry, agentId: "agent-1_0000abcd" }).pipe(
     Layer.provide(ControllerTransport.layer), Layer.provide(token))
 
 /** Builds the client in the test's scope, so its HTTP dispatcher lives as long as the test. */
@@ -116,6 +116,37 @@ describe("ControllerClient ⇄ reference controller", () => {
       yield* serveController(tokens, port)
       yield* Fiber.join(pending)
       expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["b.example.com /"])
+    }).pipe(Effect.scoped))
+})
+
+describe("heartbeats ⇄ reference controller", () => {
+  const beat = (clusterUuid: string, gatewayRoutes: number) => new HeartbeatRequest({
+    clusterUuid, agentId: "agent-1_0000abcd", agentVersion: "0.1.0", k8sVersion: "v1.31.2", status: "healthy", tunnelStatus: "not_used",
+    metadata: { isPrivate: false, gatewayRoutes, routingMode: "direct", publicEndpoint: "203.0.113.45:80" }
+  })
+  const view = (url: string, token: string, cluster: string) => Effect.promise(async () => {
+    const response = await fetch(`${url}/api/v1/clusters/agent/${cluster}`, { headers: { authorization: `Bearer ${token}` } })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  })
+
+  it.live("keeps a cluster's last heartbeat with its arrival and the cluster's route count; another cluster's token is refused", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      expect((yield* view(url, "token-a", "cluster-a")).status).toBe(404)
+      const client = yield* clientFor(url, "token-a")
+      yield* client.registerRoute(route("cluster-a", "a.example.com"))
+      const before = Date.now()
+      yield* client.heartbeat(beat("cluster-a", 1))
+      const { status, body } = yield* view(url, "token-a", "cluster-a")
+      expect(status).toBe(200)
+      expect(body).toMatchObject({
+        cluster_uuid: "cluster-a", agent_id: "agent-1_0000abcd", k8s_version: "v1.31.2", status: "healthy", tunnel_status: "not_used",
+        metadata: { is_private: false, gateway_routes: 1, routing_mode: "direct", public_endpoint: "203.0.113.45:80" }, registered_routes: 1
+      })
+      expect(Date.parse(String(body["last_seen"]))).toBeGreaterThanOrEqual(before - 1000)
+      const refused = yield* Effect.exit((yield* clientFor(url, "token-b")).heartbeat(beat("cluster-a", 5)))
+      expect(Exit.isFailure(refused)).toBe(true)
+      expect((yield* view(url, "token-b", "cluster-a")).status).toBe(403)
     }).pipe(Effect.scoped))
 })
 

@@ -231,7 +231,8 @@ describe("Reflector", () => {
       const api = Layer.succeed(KubernetesApi, KubernetesApi.of({
         list: () => Effect.succeed({ resourceVersion: "10", continueToken: undefined, items: [] }),
         watch: () => Ref.getAndUpdate(watches, (n) => n + 1).pipe(Effect.map((n) => (n === 0 ? Stream.fromChunk(burst) : Stream.never))),
-        namespaceUid: () => Effect.succeed("uid")
+        namespaceUid: () => Effect.succeed("uid"),
+        version: Effect.succeed("v1.31.0")
       }))
       const reflector = yield* makeReflector(ingresses, options).pipe(Effect.provide(api))
       const seen = yield* Ref.make<ReadonlyArray<string>>([])

@@ -192,6 +192,10 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     const authorized = req.headers.authorization === `Bearer ${options.token}` ||
       (options.anonymous === true && req.headers.authorization === undefined)
     if (!authorized) return sendError(res, 401, undefined, "Unauthorized")
+    if (url.pathname === "/version") {
+      res.writeHead(200, { "content-type": "application/json" })
+      return res.end(JSON.stringify({ major: "1", minor: "31", gitVersion: "v1.31.2", platform: "linux/amd64" }) + "\n")
+    }
     if (url.pathname === "/api/v1/namespaces/kube-system") {
       res.writeHead(200, { "content-type": "application/json" })
       return res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "kube-system", uid: options.kubeSystemUid ?? "kube-system-uid" } }) + "\n")

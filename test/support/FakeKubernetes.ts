@@ -121,7 +121,8 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
   const api = KubernetesApi.of({
     list,
     watch,
-    namespaceUid: (name) => Effect.succeed(`uid-of-${name}`)
+    namespaceUid: (name) => Effect.succeed(`uid-of-${name}`),
+    version: Effect.succeed("v1.31.0")
   })
   return { layer: Layer.succeed(KubernetesApi, api), control }
 })

@@ -5,9 +5,9 @@
 import { Clock, Duration, Effect, Layer, Ref, Schema } from "effect"
 import { ControllerClient } from "../../src/controller/ControllerClient.js"
 import type { ControllerError, Operation } from "../../src/controller/ControllerError.js"
-import { RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
+import { HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../../src/controller/Wire.js"
 
-/** One recorded call: when (ms), what, and the wire body. */
+/** One recorded call: when (ms), what, and the wire body (heartbeats: `routing_mode gateway_routes`). */
 export interface Call {
   readonly at: number
   readonly operation: Operation
@@ -42,14 +42,18 @@ export const makeRecordingController = Effect.gen(function* () {
       return record("sync", routes.sort().join(","), Schema.encodeSync(SyncIngressesRequest)(request)).pipe(
         Effect.zipRight(Effect.map(Ref.get(conflicts), (c) => ({ conflicts: c }))))
     },
+    heartbeat: (request) =>
+      record("heartbeat", `${request.metadata.routingMode} ${request.metadata.gatewayRoutes}`, Schema.encodeSync(HeartbeatRequest)(request)),
     healthCheck: Effect.void
   })
 
   return {
     layer: Layer.succeed(ControllerClient, client),
     calls: Ref.get(calls),
-    /** Calls as `operation summary` lines. */
-    lines: Effect.map(Ref.get(calls), (all) => all.map((c) => `${c.operation} ${c.summary}`)),
+    /** Route calls (heartbeats left out) as `operation summary` lines. */
+    lines: Effect.map(Ref.get(calls), (all) => all.filter((c) => c.operation !== "heartbeat").map((c) => `${c.operation} ${c.summary}`)),
+    /** Heartbeats, as `at routing_mode gateway_routes` lines. */
+    heartbeats: Effect.map(Ref.get(calls), (all) => all.filter((c) => c.operation === "heartbeat").map((c) => `${c.at} ${c.summary}`)),
     clear: Ref.set(calls, []),
     setScript: (next: Script) => Ref.set(script, next),
     setLatency: (next: Duration.Duration) => Ref.set(latency, () => next),
