@@ -6,7 +6,9 @@
  */
 import { KubeConfig } from "@kubernetes/client-node"
 import { Chunk, Config, ConfigError, Context, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
+import type { Lease, LeaseRecord } from "../domain/LeaderElection.js"
 import { KubernetesApiError } from "./KubernetesError.js"
+import { decodeLease, leaseBody } from "./Lease.js"
 import { parseWatchLine, type WatchEvent } from "./KubeObject.js"
 import { collectionPath, type Resource } from "./Resources.js"
 import { getLines, getText } from "./Transport.js"
@@ -53,6 +55,12 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
   readonly namespaceUid: (name: string) => Effect.Effect<string, KubernetesApiError>
   /** The API server's version (`gitVersion` of `/version`, e.g. `v1.31.2`). */
   readonly version: Effect.Effect<string, KubernetesApiError>
+  /** A Lease; `undefined` when there is none (404). */
+  readonly getLease: (namespace: string, name: string) => Effect.Effect<Lease | undefined, KubernetesApiError>
+  /** Creates a Lease; one that exists fails with kind `Conflict`. */
+  readonly createLease: (namespace: string, name: string, record: LeaseRecord) => Effect.Effect<Lease, KubernetesApiError>
+  /** Replaces a Lease if it is still at `resourceVersion`; else fails with kind `Conflict` (someone else wrote). */
+  readonly updateLease: (namespace: string, name: string, record: LeaseRecord, resourceVersion: string) => Effect.Effect<Lease, KubernetesApiError>
 }>() {
   /** Over a loaded KubeConfig. */
   static readonly fromKubeConfig = (config: KubeConfig): Layer.Layer<KubernetesApi, ConfigError.ConfigError> =>
@@ -155,5 +163,24 @@ const make = (config: KubeConfig) => Effect.gen(function* () {
     return decoded.gitVersion
   }).pipe(Effect.withSpan("KubernetesApi.version"))
 
-  return KubernetesApi.of({ list, watch, namespaceUid, version })
+  const leases = (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`
+  const leaseOf = (operation: string) => (text: string) => Either.mapLeft(decodeLease(text), (message) =>
+    new KubernetesApiError({ kind: "BadResponse", operation, message }))
+  const getLease = (namespace: string, name: string) => {
+    const operation = `get lease ${namespace}/${name}`
+    return getText(config, url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation).pipe(
+      Effect.flatMap(leaseOf(operation)),
+      Effect.catchIf((e) => e.status === 404, () => Effect.succeed(undefined)))
+  }
+  const createLease = (namespace: string, name: string, record: LeaseRecord) => {
+    const operation = `create lease ${namespace}/${name}`
+    return Effect.flatMap(getText(config, url(leases(namespace)), operation, { method: "POST", body: leaseBody(namespace, name, record) }), leaseOf(operation))
+  }
+  const updateLease = (namespace: string, name: string, record: LeaseRecord, resourceVersion: string) => {
+    const operation = `update lease ${namespace}/${name}`
+    const body = leaseBody(namespace, name, record, resourceVersion)
+    return Effect.flatMap(getText(config, url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation, { method: "PUT", body }), leaseOf(operation))
+  }
+
+  return KubernetesApi.of({ list, watch, namespaceUid, version, getLease, createLease, updateLease })
 })

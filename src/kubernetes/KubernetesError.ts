@@ -11,6 +11,7 @@ export const FailureKind = Schema.Literal(
   "Forbidden", // 403: RBAC denies the verb
   "NotServed", // 404: the resource is not served by this cluster
   "Expired", // 410: the resourceVersion or continue token is too old
+  "Conflict", // 409: a write carried a stale resourceVersion, or created what exists
   "TooManyRequests", // 429
   "ServerError", // 5xx, or an in-stream ERROR other than 410
   "Network", // connection refused or reset, DNS, TLS, an aborted body
@@ -39,6 +40,7 @@ export const kindOfStatus = (status: number): FailureKind => {
   if (status === 401) return "Unauthorized"
   if (status === 403) return "Forbidden"
   if (status === 404) return "NotServed"
+  if (status === 409) return "Conflict"
   if (status === 410) return "Expired"
   if (status === 429) return "TooManyRequests"
   if (status >= 500) return "ServerError"

@@ -38,14 +38,23 @@ const readAll = (response: http.IncomingMessage) => Effect.async<string, Error>(
   response.once("aborted", () => resume(Effect.fail(new Error("response aborted"))))
 })
 
+/** A request with a JSON body (a write). */
+export interface JsonBody {
+  readonly method: "POST" | "PUT"
+  readonly body: string
+}
+
 /**
- * Sends a GET and waits for the response headers. The request is destroyed when the scope
- * closes, which is how an interrupted watch aborts. A non-2xx response fails after reading its
- * body.
+ * Sends a request (a GET unless `write` says otherwise) and waits for the response headers. The
+ * request is destroyed when the scope closes, which is how an interrupted watch aborts. A non-2xx
+ * response fails after reading its body.
  */
-export const get = (config: KubeConfig, url: URL, operation: string) =>
+export const get = (config: KubeConfig, url: URL, operation: string, write?: JsonBody) =>
   Effect.gen(function* () {
-    const options: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } }
+    const headers: http.OutgoingHttpHeaders = write === undefined
+      ? { accept: "application/json" }
+      : { accept: "application/json", "content-type": "application/json", "content-length": Buffer.byteLength(write.body) }
+    const options: https.RequestOptions = { method: write?.method ?? "GET", headers }
     yield* Effect.tryPromise({ try: () => config.applyToHTTPSOptions(options), catch: (e) => networkError(operation, e) })
     const request = yield* Effect.acquireRelease(
       Effect.sync(() => (url.protocol === "https:" ? https : http).request(url, options)),
@@ -53,7 +62,7 @@ export const get = (config: KubeConfig, url: URL, operation: string) =>
     const response = yield* Effect.async<http.IncomingMessage, KubernetesApiError>((resume) => {
       request.once("response", (response) => resume(Effect.succeed(response)))
       request.on("error", (error) => resume(Effect.fail(networkError(operation, error))))
-      request.end()
+      request.end(write?.body)
     })
     const status = response.statusCode ?? 0
     if (status >= 200 && status < 300) return response
@@ -65,9 +74,9 @@ export const get = (config: KubeConfig, url: URL, operation: string) =>
 const headerValue = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.[0]
 
-/** A GET whose whole body is returned as text. */
-export const getText = (config: KubeConfig, url: URL, operation: string): Effect.Effect<string, KubernetesApiError> =>
-  Effect.scoped(Effect.flatMap(get(config, url, operation), (response) =>
+/** A request (a GET unless `write` is given) whose whole response body is returned as text. */
+export const getText = (config: KubeConfig, url: URL, operation: string, write?: JsonBody): Effect.Effect<string, KubernetesApiError> =>
+  Effect.scoped(Effect.flatMap(get(config, url, operation, write), (response) =>
     Effect.mapError(readAll(response), (e) => networkError(operation, e))))
 
 /**

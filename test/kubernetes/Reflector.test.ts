@@ -228,11 +228,11 @@ describe("Reflector", () => {
       const error: WatchEvent = { type: "ERROR", status: { code: 500, reason: "InternalError", message: "boom" } }
       const burst = Chunk.make(added("a", "11"), added("b", "12"), error, added("c", "13"))
       const watches = yield* Ref.make(0)
+      const fake = yield* Effect.flatMap(makeFakeKubernetes(), ({ layer }) => Effect.provide(KubernetesApi, layer))
       const api = Layer.succeed(KubernetesApi, KubernetesApi.of({
+        ...fake,
         list: () => Effect.succeed({ resourceVersion: "10", continueToken: undefined, items: [] }),
-        watch: () => Ref.getAndUpdate(watches, (n) => n + 1).pipe(Effect.map((n) => (n === 0 ? Stream.fromChunk(burst) : Stream.never))),
-        namespaceUid: () => Effect.succeed("uid"),
-        version: Effect.succeed("v1.31.0")
+        watch: () => Ref.getAndUpdate(watches, (n) => n + 1).pipe(Effect.map((n) => (n === 0 ? Stream.fromChunk(burst) : Stream.never)))
       }))
       const reflector = yield* makeReflector(ingresses, options).pipe(Effect.provide(api))
       const seen = yield* Ref.make<ReadonlyArray<string>>([])

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { apiVersionOf, ingressClasses, ingresses, services, type Resource } from "../../src/kubernetes/Resources.js"
-import { makeClusterStore, type ClusterStore, type Json, type StoredEvent } from "./ClusterStore.js"
+import { makeClusterStore, type ClusterStore, type Json, type LeaseRefusal, type StoredEvent, type StoredLease } from "./ClusterStore.js"
 
 /** A scripted fault for the next list or watch of a resource. */
 export type SimFault =
@@ -57,16 +57,19 @@ const reasons: Record<number, string> = {
   400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 410: "Expired", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"
 }
 
-/** Writes an error response the way the API server does: text for 404 and 429, a Status otherwise. */
-const sendError = (res: ServerResponse, status: number, retryAfterSeconds?: number, message = "simulated failure") => {
+/**
+ * Writes an error response the way the API server does: text for an unknown path (404 without a
+ * reason) and 429, a Status otherwise.
+ */
+const sendError = (res: ServerResponse, status: number, retryAfterSeconds?: number, message = "simulated failure", reason?: string) => {
   const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }
-  if (status === 404 || status === 429) {
+  if ((status === 404 && reason === undefined) || status === 429) {
     res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers })
     res.end(status === 404 ? "404 page not found\n" : "Too many requests, please try again later.\n")
     return
   }
   res.writeHead(status, { "content-type": "application/json", ...headers })
-  res.end(statusBody(status, reasons[status] ?? "Unknown", message))
+  res.end(statusBody(status, reason ?? reasons[status] ?? "Unknown", message))
 }
 
 /** Matches a collection path: the resource and the namespace, if namespaced. */
@@ -78,6 +81,34 @@ const route = (pathname: string): { readonly resource: Resource; readonly namesp
     if (match && resource.namespaced) return { resource, namespace: decodeURIComponent(match[1] ?? "") }
   }
   return undefined
+}
+
+const leasePath = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/
+
+const leaseJson = (lease: StoredLease) => JSON.stringify({
+  apiVersion: "coordination.k8s.io/v1", kind: "Lease",
+  metadata: { name: lease.name, namespace: lease.namespace, resourceVersion: lease.resourceVersion }, spec: lease.spec
+}) + "\n"
+
+/** `coordination.k8s.io/v1` Leases: get, create and conditional update, as the API server answers them. */
+const serveLease = (store: ClusterStore, req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
+  const namespace = decodeURIComponent(match[1] ?? "")
+  const name = match[2] === undefined ? undefined : decodeURIComponent(match[2])
+  const answer = (outcome: StoredLease | LeaseRefusal | undefined, created = false) => {
+    if (outcome === undefined) return sendError(res, 404, undefined, `leases.coordination.k8s.io "${name}" not found`, "NotFound")
+    if ("status" in outcome) return sendError(res, outcome.status, undefined, outcome.message, outcome.reason)
+    res.writeHead(created ? 201 : 200, { "content-type": "application/json" })
+    res.end(leaseJson(outcome))
+  }
+  if (req.method === "GET" && name !== undefined) return answer(store.leases.get(namespace, name))
+  const chunks: Array<Buffer> = []
+  req.on("data", (chunk: Buffer) => chunks.push(chunk))
+  req.once("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { metadata?: { name?: string; resourceVersion?: string }; spec?: Json }
+    if (req.method === "POST" && name === undefined) return answer(store.leases.create(namespace, body.metadata?.name ?? "", body.spec ?? {}), true)
+    if (req.method === "PUT" && name !== undefined) return answer(store.leases.update(namespace, name, body.spec ?? {}, body.metadata?.resourceVersion))
+    sendError(res, 405, undefined, "method not allowed")
+  })
 }
 
 /** Starts a simulator; `close` stops it and ends open watches. */
@@ -200,6 +231,8 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       res.writeHead(200, { "content-type": "application/json" })
       return res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "kube-system", uid: options.kubeSystemUid ?? "kube-system-uid" } }) + "\n")
     }
+    const lease = leasePath.exec(url.pathname)
+    if (lease !== null) return serveLease(store, req, res, lease)
     const target = route(url.pathname)
     if (target === undefined || req.method !== "GET") return sendError(res, 404)
     const watching = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1"

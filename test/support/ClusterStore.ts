@@ -22,6 +22,71 @@ const keyOf = (object: Json): string => {
   return meta["namespace"] === undefined ? String(meta["name"]) : `${String(meta["namespace"])}/${String(meta["name"])}`
 }
 
+/** A Lease as the API server stores it (the fields the election uses). */
+export interface StoredLease {
+  readonly namespace: string
+  readonly name: string
+  readonly resourceVersion: string
+  readonly spec: Json
+}
+
+/** Why a lease request was refused: the status and reason the API server answers with. */
+export interface LeaseRefusal {
+  readonly status: 400 | 404 | 409
+  readonly reason: "BadRequest" | "NotFound" | "AlreadyExists" | "Conflict"
+  readonly message: string
+}
+
+/** Leases with the API server's optimistic concurrency: create of an existing name and a stale update are 409. */
+export interface LeaseStore {
+  readonly get: (namespace: string, name: string) => StoredLease | undefined
+  readonly create: (namespace: string, name: string, spec: Json) => StoredLease | LeaseRefusal
+  /** `resourceVersion` must be the current one. */
+  readonly update: (namespace: string, name: string, spec: Json, resourceVersion: string | undefined) => StoredLease | LeaseRefusal
+  /** Every write accepted, in order: `create|update namespace/name holder`. */
+  readonly writes: () => ReadonlyArray<string>
+}
+
+// MicroTime: RFC 3339 with exactly six fractional digits, as the API server requires.
+const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
+const badTime = (spec: Json): LeaseRefusal | undefined => {
+  for (const field of ["acquireTime", "renewTime"]) {
+    const value = spec[field]
+    if (value !== undefined && (typeof value !== "string" || !microTime.test(value))) {
+      return { status: 400, reason: "BadRequest", message: `Lease in version "v1" cannot be handled as a Lease: spec.${field}: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse` }
+    }
+  }
+  return undefined
+}
+
+const makeLeaseStore = (nextRevision: () => string): LeaseStore => {
+  const leases = new Map<string, StoredLease>()
+  const log: Array<string> = []
+  const store = (verb: string, namespace: string, name: string, spec: Json): StoredLease => {
+    const lease = { namespace, name, spec, resourceVersion: nextRevision() }
+    leases.set(`${namespace}/${name}`, lease)
+    log.push(`${verb} ${namespace}/${name} ${String(spec["holderIdentity"] ?? "")}`)
+    return lease
+  }
+  return {
+    get: (namespace, name) => leases.get(`${namespace}/${name}`),
+    create: (namespace, name, spec) => {
+      if (leases.has(`${namespace}/${name}`)) return { status: 409, reason: "AlreadyExists", message: `leases.coordination.k8s.io "${name}" already exists` }
+      return badTime(spec) ?? store("create", namespace, name, spec)
+    },
+    update: (namespace, name, spec, resourceVersion) => {
+      const current = leases.get(`${namespace}/${name}`)
+      if (current === undefined) return { status: 404, reason: "NotFound", message: `leases.coordination.k8s.io "${name}" not found` }
+      if (resourceVersion !== current.resourceVersion) {
+        return { status: 409, reason: "Conflict", message: `Operation cannot be fulfilled on leases.coordination.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again` }
+      }
+      return badTime(spec) ?? store("update", namespace, name, spec)
+    },
+    writes: () => [...log]
+  }
+}
+
 export interface ClusterStore {
   /** The current revision, as the list resourceVersion. */
   readonly revision: () => string
@@ -39,6 +104,7 @@ export interface ClusterStore {
   readonly compact: () => void
   /** Restarts the store's revisions at `base` (a "restarted server"), keeping the objects. */
   readonly rebase: (base: number) => void
+  readonly leases: LeaseStore
 }
 
 /** A store starting at `base`, keeping at most `historyLimit` changes. */
@@ -81,6 +147,7 @@ export const makeClusterStore = (base = 1000, historyLimit = 100_000): ClusterSt
     }
   }
   return {
+    leases: makeLeaseStore(() => String(++revision)),
     revision: () => String(revision),
     upsert: (resource, object) => {
       const key = keyOf(object)

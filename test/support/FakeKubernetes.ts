@@ -2,12 +2,14 @@
  * An in-memory KubernetesApi over a ClusterStore, deterministic under TestClock, with a control
  * handle to change objects, inject failures and read the requests it served.
  */
-import { Effect, Layer, Queue, Ref, Stream } from "effect"
+import { Effect, Either, Layer, Queue, Ref, Stream } from "effect"
+import type { Lease, LeaseRecord } from "../../src/domain/LeaderElection.js"
+import { decodeLease } from "../../src/kubernetes/Lease.js"
 import { KubernetesApi, type ListOptions, type ListPage, type WatchOptions } from "../../src/kubernetes/KubernetesApi.js"
 import { KubernetesApiError, kindOfStatus } from "../../src/kubernetes/KubernetesError.js"
 import type { WatchEvent } from "../../src/kubernetes/KubeObject.js"
 import type { Resource } from "../../src/kubernetes/Resources.js"
-import { makeClusterStore, type ClusterStore, type StoredEvent } from "./ClusterStore.js"
+import { makeClusterStore, type ClusterStore, type Json, type LeaseRefusal, type StoredEvent, type StoredLease } from "./ClusterStore.js"
 
 /** A scripted failure for the next list or watch of a resource. */
 export type Fault =
@@ -23,6 +25,8 @@ export interface FakeControl {
   readonly store: ClusterStore
   /** Queues `fault` for the next `op` on `resource`. */
   readonly inject: (op: "list" | "watch", resource: Resource, ...faults: ReadonlyArray<Fault>) => Effect.Effect<void>
+  /** Queues a status for the next lease read. */
+  readonly failLeaseRead: (status: number) => Effect.Effect<void>
   /** Every request served, as `list ingresses rv=… limit=… continue=…` / `watch ingresses rv=…`. */
   readonly requests: Effect.Effect<ReadonlyArray<string>>
   readonly count: (prefix: string) => Effect.Effect<number>
@@ -61,6 +65,15 @@ const faulty = (
       return bookmarks(store)
   }
 }
+
+const specOf = (record: LeaseRecord): Json => ({ ...record })
+const leaseOf = (stored: StoredLease): Lease =>
+  Either.getOrThrow(decodeLease(JSON.stringify({ metadata: { resourceVersion: stored.resourceVersion }, spec: stored.spec })))
+/** A lease write's outcome as the real API answers it: the stored lease, or the refusal's status. */
+const written = (operation: string, outcome: StoredLease | LeaseRefusal) =>
+  "status" in outcome
+    ? Effect.fail(new KubernetesApiError({ kind: kindOfStatus(outcome.status), operation, status: outcome.status, message: outcome.message }))
+    : Effect.succeed(leaseOf(outcome))
 
 /** A fresh fake cluster: `layer` provides KubernetesApi, `control` drives it. */
 export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => Effect.gen(function* () {
@@ -115,6 +128,7 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
   const control: FakeControl = {
     store,
     inject: (op, resource, ...added) => Ref.update(faults, (all) => [...all, ...added.map((fault) => ({ key: `${op} ${resource.plural}`, fault }))]),
+    failLeaseRead: (status) => Ref.update(faults, (all) => [...all, { key: "get lease", fault: { kind: "status", status } as const }]),
     requests: Ref.get(requests),
     count: (prefix) => Effect.map(Ref.get(requests), (all) => all.filter((r) => r.startsWith(prefix)).length)
   }
@@ -122,7 +136,17 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
     list,
     watch,
     namespaceUid: (name) => Effect.succeed(`uid-of-${name}`),
-    version: Effect.succeed("v1.31.0")
+    version: Effect.succeed("v1.31.0"),
+    getLease: (namespace, name) => Effect.gen(function* () {
+      yield* Ref.update(requests, (r) => [...r, `get lease ${namespace}/${name}`])
+      const fault = yield* takeFault(`get lease`)
+      if (fault?.kind === "status") return yield* error(`get lease ${namespace}/${name}`, fault.status)
+      const found = store.leases.get(namespace, name)
+      return found === undefined ? undefined : leaseOf(found)
+    }),
+    createLease: (namespace, name, record) => written(`create lease ${namespace}/${name}`, store.leases.create(namespace, name, specOf(record))),
+    updateLease: (namespace, name, record, resourceVersion) =>
+      written(`update lease ${namespace}/${name}`, store.leases.update(namespace, name, specOf(record), resourceVersion))
   })
   return { layer: Layer.succeed(KubernetesApi, api), control }
 })
