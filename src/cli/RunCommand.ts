@@ -4,7 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Data, Duration, Effect, Either, Layer } from "effect"
+import { Data, Duration, Effect, Either, Layer, Option } from "effect"
 import { makeAgentId } from "../config/AgentId.js"
 import { loadAgentConfig, type AgentConfig } from "../config/AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
@@ -12,16 +12,13 @@ import { defaultRetryPolicy } from "../controller/ControllerRetry.js"
 import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
 import { InvalidSetting } from "../config/Settings.js"
-import { ClusterCache } from "../gateway/ClusterCache.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
-import { Heartbeat } from "../gateway/Heartbeat.js"
-import { RouteWriter } from "../gateway/RouteWriter.js"
-import { defaultRouteSyncSettings, RouteSync, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
+import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
-import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
+import { agentLayer, watchingLayer, type AgentParts } from "./Agent.js"
 import { routingFlags, textFlag } from "./RoutingOptions.js"
 
 const flags = {
@@ -32,6 +29,12 @@ const flags = {
   resyncInterval: textFlag("resync-interval", "authoritative sync period, e.g. 5m (PIPEOPS_RESYNC_INTERVAL)"),
   modeGracePeriod: textFlag("mode-grace-period", "how long a switch away from direct routing waits, e.g. 60s (PIPEOPS_MODE_GRACE_PERIOD)"),
   heartbeatInterval: textFlag("heartbeat-interval", "period of the heartbeat to the controller, e.g. 30s (PIPEOPS_HEARTBEAT_INTERVAL)"),
+  leaderElect: textFlag("leader-elect", "true or false: elect one writer among replicas through a Lease (PIPEOPS_LEADER_ELECT, default true)"),
+  leaderElectionNamespace: textFlag("leader-election-namespace", "the Lease's namespace (default: POD_NAMESPACE, else the service account's)"),
+  leaderElectionName: textFlag("leader-election-name", "the Lease's name (default pipeops-agent)"),
+  leaderElectionLeaseDuration: textFlag("leader-election-lease-duration", "how long a lease lasts unrenewed, e.g. 15s"),
+  leaderElectionRenewDeadline: textFlag("leader-election-renew-deadline", "a leader that cannot renew for this long stops writing, e.g. 10s"),
+  leaderElectionRetryPeriod: textFlag("leader-election-retry-period", "how often the lease is read and renewed, e.g. 2s"),
   adminPort: textFlag("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
@@ -71,21 +74,23 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   const kubernetes = KubernetesApi.layerConfig
   const clusterUuid = yield* clusterUuidOf(config).pipe(Effect.provide(kubernetes))
   const agentId = yield* makeAgentId
-  const observability = Layer.merge(Metrics.layer({ processMetrics: true }), Probes.layer)
-  const cache = ClusterCache.layer(defaultReflectorOptions).pipe(Layer.provide(kubernetes))
-  const detector = ClusterDetector.layer({ overrides: config.overrides, gracePeriod: config.modeGracePeriod })
-  const controller = controllerLayer(config, dryRun, agentId)
-  const base = detector.pipe(
-    Layer.provideMerge(cache), Layer.provideMerge(RouteWriter.layer(clusterUuid)), Layer.provideMerge(controller),
-    Layer.provideMerge(kubernetes), Layer.provideMerge(observability))
-  const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval }
+  const election = config.leaderElection.enabled && !dryRun ? Option.some(config.leaderElection) : Option.none()
+  const parts: AgentParts = {
+    clusterUuid, agentId, reflector: defaultReflectorOptions, processMetrics: true,
+    detector: { overrides: config.overrides, gracePeriod: config.modeGracePeriod },
+    routeSync: { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval },
+    heartbeatInterval: config.heartbeatInterval,
+    // A dry run never takes the lease from a real writer.
+    election
+  }
+  const inputs = Layer.merge(kubernetes, controllerLayer(config, dryRun, agentId))
   yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
-  if (onlyOnce) return yield* once(settings).pipe(Effect.provide(base))
-  const heartbeat = Heartbeat.layer({ clusterUuid, agentId, interval: config.heartbeatInterval, tunnelConnected: Effect.succeed(false) })
-  // The only writer: it writes at once. (Leader election would start and stop both instead.)
-  const writes = Layer.effectDiscard(Effect.all([RouteSync, Heartbeat]).pipe(Effect.flatMap(([engine, beat]) => Effect.zipRight(engine.start, beat.start))))
-  const agent = Layer.mergeAll(AdminServer.layer(config.adminPort), writes, identity(clusterUuid)).pipe(
-    Layer.provideMerge(heartbeat), Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base))
-  yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({ admin_port: config.adminPort }))
+  if (onlyOnce) return yield* once(parts.routeSync).pipe(Effect.provide(watchingLayer(parts).pipe(Layer.provideMerge(inputs))))
+  const agent = Layer.merge(AdminServer.layer(config.adminPort), identity(clusterUuid)).pipe(
+    Layer.provideMerge(agentLayer(parts)), Layer.provide(inputs))
+  yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({
+    admin_port: config.adminPort, agent_id: agentId,
+    leader_election: Option.match(election, { onNone: () => "off", onSome: (e) => `${e.namespace}/${e.name}` })
+  }))
   return yield* Layer.launch(agent)
 })).pipe(Command.withDescription("run the agent: keep the controller's routes in step with the cluster's Ingresses"))

@@ -11,7 +11,8 @@ import type { ModeOverrides } from "../domain/ClusterMode.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { parseLabelSelector } from "../domain/LabelSelector.js"
 import {
-  InvalidSetting, parseDuration, parseEndpoint, parseHttpUrl, parsePort, parseRoutingMode, parseServiceRef
+  InvalidSetting, parseBoolean, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
+  parseRoutingMode, parseServiceRef
 } from "./Settings.js"
 
 /** Where the controller token comes from. */
@@ -32,6 +33,18 @@ export interface AgentConfig {
   /** Period of the heartbeat to the controller. */
   readonly heartbeatInterval: Duration.Duration
   readonly adminPort: number
+  readonly leaderElection: ElectionConfig
+}
+
+/** How replicas elect the one that writes; `enabled: false` writes without a Lease. */
+export interface ElectionConfig {
+  readonly enabled: boolean
+  /** The Lease's namespace: the setting, else `POD_NAMESPACE`, else the service account's, else `default`. */
+  readonly namespace: string
+  readonly name: string
+  readonly leaseDuration: Duration.Duration
+  readonly renewDeadline: Duration.Duration
+  readonly retryPeriod: Duration.Duration
 }
 
 /** The flags `run` and `plan` share, unvalidated; an absent flag is `undefined` or `[]`. */
@@ -54,6 +67,12 @@ export interface RunFlags extends RoutingFlags {
   readonly modeGracePeriod?: string | undefined
   readonly heartbeatInterval?: string | undefined
   readonly adminPort?: string | undefined
+  readonly leaderElect?: string | undefined
+  readonly leaderElectionNamespace?: string | undefined
+  readonly leaderElectionName?: string | undefined
+  readonly leaderElectionLeaseDuration?: string | undefined
+  readonly leaderElectionRenewDeadline?: string | undefined
+  readonly leaderElectionRetryPeriod?: string | undefined
 }
 
 /** One setting's names: its flag, environment variable and file key (absent where it has none). */
@@ -80,7 +99,24 @@ export const settings = {
   resyncInterval: { flag: "resyncInterval", flagName: "--resync-interval", env: "PIPEOPS_RESYNC_INTERVAL", file: "gateway.resync_interval" },
   modeGracePeriod: { flag: "modeGracePeriod", flagName: "--mode-grace-period", env: "PIPEOPS_MODE_GRACE_PERIOD", file: "gateway.mode_grace_period" },
   heartbeatInterval: { flag: "heartbeatInterval", flagName: "--heartbeat-interval", env: "PIPEOPS_HEARTBEAT_INTERVAL", file: "pipeops.heartbeat_interval" },
-  adminPort: { flag: "adminPort", flagName: "--admin-port", env: "PIPEOPS_ADMIN_PORT" }
+  adminPort: { flag: "adminPort", flagName: "--admin-port", env: "PIPEOPS_ADMIN_PORT" },
+  leaderElect: { flag: "leaderElect", flagName: "--leader-elect", env: "PIPEOPS_LEADER_ELECT", file: "leader_election.enabled" },
+  leaderElectionNamespace: {
+    flag: "leaderElectionNamespace", flagName: "--leader-election-namespace", env: "PIPEOPS_LEADER_ELECTION_NAMESPACE", file: "leader_election.namespace"
+  },
+  leaderElectionName: { flag: "leaderElectionName", flagName: "--leader-election-name", env: "PIPEOPS_LEADER_ELECTION_NAME", file: "leader_election.name" },
+  leaderElectionLeaseDuration: {
+    flag: "leaderElectionLeaseDuration", flagName: "--leader-election-lease-duration", env: "PIPEOPS_LEADER_ELECTION_LEASE_DURATION",
+    file: "leader_election.lease_duration"
+  },
+  leaderElectionRenewDeadline: {
+    flag: "leaderElectionRenewDeadline", flagName: "--leader-election-renew-deadline", env: "PIPEOPS_LEADER_ELECTION_RENEW_DEADLINE",
+    file: "leader_election.renew_deadline"
+  },
+  leaderElectionRetryPeriod: {
+    flag: "leaderElectionRetryPeriod", flagName: "--leader-election-retry-period", env: "PIPEOPS_LEADER_ELECTION_RETRY_PERIOD",
+    file: "leader_election.retry_period"
+  }
 } as const satisfies Record<string, Setting>
 
 /** A value and the name of the setting it was read from. */
@@ -166,13 +202,51 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const grace = yield* optional(yield* get(settings.modeGracePeriod), parseDuration)
   const heartbeat = yield* optional(yield* get(settings.heartbeatInterval), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
+  const leaderElection = yield* loadElection(get)
   return {
-    apiUrl, token, ...routing,
+    apiUrl, token, ...routing, leaderElection,
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     heartbeatInterval: heartbeat === undefined ? Duration.seconds(30) : Duration.millis(heartbeat),
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
+})
+
+/** Where a pod finds its own namespace. */
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+/** The Lease's namespace when none is set: `POD_NAMESPACE`, else the service account's, else `default`. */
+const ownNamespace = Effect.gen(function* () {
+  const pod = yield* Config.option(Config.nonEmptyString("POD_NAMESPACE")).pipe(Effect.orDie)
+  if (Option.isSome(pod)) return pod.value
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(serviceAccountNamespace).pipe(Effect.orElseSucceed(() => ""))
+  return text.trim() === "" ? "default" : text.trim()
+})
+
+const durationOr = (millis: number | undefined, fallback: Duration.Duration) => (millis === undefined ? fallback : Duration.millis(millis))
+
+/** The election settings; the durations must nest as client-go requires. */
+const loadElection = (get: (setting: Setting) => Effect.Effect<Option.Option<Raw>>) => Effect.gen(function* () {
+  const enabled = yield* optional(yield* get(settings.leaderElect), parseBoolean)
+  const namespace = yield* optional(yield* get(settings.leaderElectionNamespace), parseNamespace)
+  const name = yield* optional(yield* get(settings.leaderElectionName), parseObjectName)
+  const leaseRaw = yield* get(settings.leaderElectionLeaseDuration)
+  const renewRaw = yield* get(settings.leaderElectionRenewDeadline)
+  const retryRaw = yield* get(settings.leaderElectionRetryPeriod)
+  const leaseDuration = durationOr(yield* optional(leaseRaw, parseDuration), Duration.seconds(15))
+  const renewDeadline = durationOr(yield* optional(renewRaw, parseDuration), Duration.seconds(10))
+  const retryPeriod = durationOr(yield* optional(retryRaw, parseDuration), Duration.seconds(2))
+  const origin = (raw: Option.Option<Raw>, fallback: string) => Option.match(raw, { onNone: () => fallback, onSome: (r) => r.origin })
+  if (Duration.greaterThanOrEqualTo(renewDeadline, leaseDuration)) {
+    return yield* invalid(origin(renewRaw, "--leader-election-renew-deadline"), `${Duration.format(renewDeadline)} must be shorter than the lease duration (${Duration.format(leaseDuration)})`)
+  }
+  if (Duration.greaterThanOrEqualTo(Duration.times(retryPeriod, 1.2), renewDeadline)) {
+    return yield* invalid(origin(retryRaw, "--leader-election-retry-period"), `1.2 x ${Duration.format(retryPeriod)} must be shorter than the renew deadline (${Duration.format(renewDeadline)})`)
+  }
+  return {
+    enabled: enabled ?? true, namespace: namespace ?? (yield* ownNamespace), name: name ?? "pipeops-agent", leaseDuration, renewDeadline, retryPeriod
+  } satisfies ElectionConfig
 })
 
 /** Which Ingresses to route, how the cluster is reached, and its UUID. */

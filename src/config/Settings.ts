@@ -78,3 +78,18 @@ export const parsePort = (value: string): Either.Either<number, string> => {
   const port = Number(value)
   return /^\d+$/.test(value.trim()) && port <= 65535 ? Either.right(port) : Either.left(`expected a port (0-65535), got "${value}"`)
 }
+
+/** `true` or `false`. */
+export const parseBoolean = (value: string): Either.Either<boolean, string> =>
+  value === "true" ? Either.right(true) : value === "false" ? Either.right(false) : Either.left(`expected true or false, got "${value}"`)
+
+// A DNS-1123 subdomain, as most object names are: https://regex101.com/r/4bH7fV/1
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+/** A namespace name (a DNS-1123 label). */
+export const parseNamespace = (value: string): Either.Either<string, string> =>
+  value.length <= 63 && dnsLabel.test(value) ? Either.right(value) : Either.left(`expected a namespace name, got "${value}"`)
+
+/** An object name (a DNS-1123 subdomain). */
+export const parseObjectName = (value: string): Either.Either<string, string> =>
+  value.length <= 253 && dnsSubdomain.test(value) ? Either.right(value) : Either.left(`expected an object name, got "${value}"`)

@@ -39,3 +39,6 @@ export const leaseBody = (namespace: string, name: string, record: LeaseRecord, 
       leaseTransitions: record.leaseTransitions
     }
   })
+
+/** The Lease requests the agent makes, as RBAC verbs: get and update name the Lease, create cannot. */
+export const leaseVerbs = { named: ["get", "update"], unnamed: ["create"] } as const

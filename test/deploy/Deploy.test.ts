@@ -8,6 +8,7 @@ import { isBuiltin } from "node:module"
 import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
 import { settings } from "../../src/config/AgentConfig.js"
+import { leaseVerbs } from "../../src/kubernetes/Lease.js"
 import { watchedResources } from "../../src/kubernetes/Resources.js"
 import { agentNodeFlags, root } from "../support/Cli.js"
 
@@ -44,6 +45,32 @@ describe("deploy/", () => {
     expect(at(ofKind("ClusterRoleBinding")[0], "subjects", 0, "name")).toBe(at(ofKind("ServiceAccount")[0], "metadata", "name"))
   })
 
+  it("grants the Lease only in the agent's namespace: get and update on its name, create; the binding names the agent's account", () => {
+    const [role] = ofKind("Role")
+    const granted = (at(role, "rules") as ReadonlyArray<Doc>).map((rule) =>
+      `${(at(rule, "apiGroups") as ReadonlyArray<string>).join()}/${(at(rule, "resources") as ReadonlyArray<string>).join()} ` +
+      `${(at(rule, "verbs") as ReadonlyArray<string>).join()} ${JSON.stringify(at(rule, "resourceNames") ?? null)}`)
+    expect(granted.sort()).toEqual([
+      `coordination.k8s.io/leases ${leaseVerbs.named.join()} ["pipeops-agent"]`,
+      `coordination.k8s.io/leases ${leaseVerbs.unnamed.join()} null`
+    ].sort())
+    expect(at(role, "metadata", "namespace")).toBe(at(ofKind("Deployment")[0], "metadata", "namespace"))
+    const binding = ofKind("RoleBinding")[0]
+    expect([at(binding, "roleRef", "name"), at(binding, "subjects", 0, "name")]).toEqual([at(role, "metadata", "name"), at(ofKind("ServiceAccount")[0], "metadata", "name")])
+  })
+
+  it("runs two replicas that a rollout or a drain never takes both of, spread across nodes", () => {
+    const [deployment] = ofKind("Deployment")
+    expect(at(deployment, "spec", "replicas")).toBe(2)
+    expect(at(deployment, "spec", "strategy")).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } })
+    expect(at(ofKind("PodDisruptionBudget")[0], "spec")).toEqual({ minAvailable: 1, selector: at(deployment, "spec", "selector") })
+    expect(at(deployment, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "podAffinityTerm", "topologyKey"))
+      .toBe("kubernetes.io/hostname")
+    const env = at(deployment, "spec", "template", "spec", "containers", 0, "env") as ReadonlyArray<Doc>
+    expect(["POD_NAME", "POD_NAMESPACE"].map((name) => at(env.find((e) => e["name"] === name), "valueFrom", "fieldRef", "fieldPath")))
+      .toEqual(["metadata.name", "metadata.namespace"])
+  })
+
   it("the Deployment's probes hit the admin endpoints on the admin port, and its env names are settings the agent reads", () => {
     const [deployment] = ofKind("Deployment")
     const container = at(deployment, "spec", "template", "spec", "containers", 0)
@@ -52,7 +79,7 @@ describe("deploy/", () => {
     expect(at(container, "ports", 0)).toEqual({ name: "admin", containerPort: Number(adminPort) })
     expect([at(container, "livenessProbe", "httpGet"), at(container, "readinessProbe", "httpGet")])
       .toEqual([{ path: "/healthz", port: "admin" }, { path: "/readyz", port: "admin" }])
-    const known = new Set([...Object.values(settings).map((s) => s.env), "LOG_FORMAT", "LOG_LEVEL"])
+    const known = new Set([...Object.values(settings).map((s) => s.env), "LOG_FORMAT", "LOG_LEVEL", "POD_NAME", "POD_NAMESPACE"])
     for (const { name } of env) expect(known.has(String(name))).toBe(true)
     expect(at(deployment, "spec", "template", "metadata", "annotations", "prometheus.io/port")).toBe(adminPort)
   })

@@ -86,12 +86,16 @@ describe("pipeops-agent run (built program)", () => {
       })
       const first = yield* eventually(env.admin("/readyz"), (r) => r.status !== 0, 20_000)
       expect(first.status).toBe(503)
-      // Other caches may still be listing too at the first answer; services surely are.
-      expect(JSON.parse(first.body).reasons).toEqual(expect.arrayContaining(["services not synced", "initial sync not done"]))
+      // Other caches may still be listing too at the first answer; services surely are. (Whether
+      // "initial sync not done" is listed depends on whether the Lease was won yet: a follower is
+      // ready on its caches alone.)
+      expect(JSON.parse(first.body).reasons).toEqual(expect.arrayContaining(["services not synced"]))
       const ready = yield* eventually(env.admin("/readyz"), (r) => r.status === 200, 20_000)
       expect(JSON.parse(ready.body)).toEqual({ ready: true, reasons: [] })
       const status = JSON.parse((yield* env.admin("/status")).body)
       expect(status).toMatchObject({ cluster_uuid: "uid-e2e", is_private: false, routing_mode: "direct", public_endpoint: "203.0.113.45:80", gateway_routes: 2 })
+      expect(status.leader).toMatchObject({ is_leader: true, lease: "default/pipeops-agent", transitions: 0 })
+      expect(status.leader.holder).toBe(status.leader.identity)
       const metrics = (yield* env.admin("/metrics")).body
       expect(metrics).toContain(`pipeops_agent_gateway_routing_mode{mode="direct"} 1`)
       expect(metrics).toMatch(/^pipeops_agent_gateway_routes 2$/m)

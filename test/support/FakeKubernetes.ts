@@ -27,6 +27,8 @@ export interface FakeControl {
   readonly inject: (op: "list" | "watch", resource: Resource, ...faults: ReadonlyArray<Fault>) => Effect.Effect<void>
   /** Queues a status for the next lease read. */
   readonly failLeaseRead: (status: number) => Effect.Effect<void>
+  /** From now on every request fails as if the network were cut (a crashed replica reaches nothing). */
+  readonly sever: Effect.Effect<void>
   /** Every request served, as `list ingresses rv=… limit=… continue=…` / `watch ingresses rv=…`. */
   readonly requests: Effect.Effect<ReadonlyArray<string>>
   readonly count: (prefix: string) => Effect.Effect<number>
@@ -80,6 +82,10 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
   const faults = yield* Ref.make<ReadonlyArray<{ readonly key: string; readonly fault: Fault }>>([])
   const requests = yield* Ref.make<ReadonlyArray<string>>([])
   const snapshots = new Map<string, ReadonlyArray<unknown>>()
+  const severed = yield* Ref.make(false)
+  const reachable = <A, R>(operation: string, effect: Effect.Effect<A, KubernetesApiError, R>): Effect.Effect<A, KubernetesApiError, R> =>
+    Effect.flatMap(Ref.get(severed), (cut): Effect.Effect<A, KubernetesApiError, R> =>
+      cut ? Effect.fail(new KubernetesApiError({ kind: "Network", operation, message: "connect ECONNREFUSED" })) : effect)
   const takeFault = (key: string) => Ref.modify(faults, (all): readonly [Fault | undefined, ReadonlyArray<{ readonly key: string; readonly fault: Fault }>] => {
     const index = all.findIndex((f) => f.key === key)
     return index < 0 ? [undefined, all] : [all[index]?.fault, [...all.slice(0, index), ...all.slice(index + 1)]]
@@ -128,25 +134,27 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
   const control: FakeControl = {
     store,
     inject: (op, resource, ...added) => Ref.update(faults, (all) => [...all, ...added.map((fault) => ({ key: `${op} ${resource.plural}`, fault }))]),
+    sever: Ref.set(severed, true),
     failLeaseRead: (status) => Ref.update(faults, (all) => [...all, { key: "get lease", fault: { kind: "status", status } as const }]),
     requests: Ref.get(requests),
     count: (prefix) => Effect.map(Ref.get(requests), (all) => all.filter((r) => r.startsWith(prefix)).length)
   }
   const api = KubernetesApi.of({
-    list,
-    watch,
+    list: (resource, options) => reachable("list", list(resource, options)),
+    watch: (resource, options) => reachable("watch", watch(resource, options)),
     namespaceUid: (name) => Effect.succeed(`uid-of-${name}`),
     version: Effect.succeed("v1.31.0"),
-    getLease: (namespace, name) => Effect.gen(function* () {
+    getLease: (namespace, name) => reachable("get lease", Effect.gen(function* () {
       yield* Ref.update(requests, (r) => [...r, `get lease ${namespace}/${name}`])
       const fault = yield* takeFault(`get lease`)
       if (fault?.kind === "status") return yield* error(`get lease ${namespace}/${name}`, fault.status)
       const found = store.leases.get(namespace, name)
       return found === undefined ? undefined : leaseOf(found)
-    }),
-    createLease: (namespace, name, record) => written(`create lease ${namespace}/${name}`, store.leases.create(namespace, name, specOf(record))),
+    })),
+    createLease: (namespace, name, record) =>
+      reachable("create lease", Effect.suspend(() => written(`create lease ${namespace}/${name}`, store.leases.create(namespace, name, specOf(record))))),
     updateLease: (namespace, name, record, resourceVersion) =>
-      written(`update lease ${namespace}/${name}`, store.leases.update(namespace, name, specOf(record), resourceVersion))
+      reachable("update lease", Effect.suspend(() => written(`update lease ${namespace}/${name}`, store.leases.update(namespace, name, specOf(record), resourceVersion))))
   })
   return { layer: Layer.succeed(KubernetesApi, api), control }
 })

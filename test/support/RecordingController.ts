@@ -10,6 +10,8 @@ import { HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, Unregiste
 /** One recorded call: when (ms), what, and the wire body (heartbeats: `routing_mode gateway_routes`). */
 export interface Call {
   readonly at: number
+  /** Which agent made it (`layerAs`), `agent` otherwise. */
+  readonly agent: string
   readonly operation: Operation
   /** `hostname path` for register, `hostname` for unregister, route count for sync. */
   readonly summary: string
@@ -25,30 +27,32 @@ export const makeRecordingController = Effect.gen(function* () {
   const latency = yield* Ref.make<(operation: Operation, summary: string) => Duration.Duration>(() => Duration.zero)
   const conflicts = yield* Ref.make<ReadonlyArray<string>>([])
 
-  const record = (operation: Operation, summary: string, body: unknown) => Effect.gen(function* () {
+  const record = (agent: string, operation: Operation, summary: string, body: unknown) => Effect.gen(function* () {
     yield* Effect.sleep((yield* Ref.get(latency))(operation, summary))
     const at = yield* Clock.currentTimeMillis
-    yield* Ref.update(calls, (all) => [...all, { at, operation, summary, body }])
+    yield* Ref.update(calls, (all) => [...all, { at, agent, operation, summary, body }])
     const error = (yield* Ref.get(script))(operation, summary)
     if (error !== undefined) return yield* Effect.fail(error)
   })
 
-  const client = ControllerClient.of({
+  const clientAs = (agent: string) => ControllerClient.of({
     registerRoute: (request) =>
-      record("register", `${request.hostname} ${request.path}`, Schema.encodeSync(RegisterRouteRequest)(request)),
-    unregisterRoute: (request) => record("unregister", request.hostname, Schema.encodeSync(UnregisterRouteRequest)(request)),
+      record(agent, "register", `${request.hostname} ${request.path}`, Schema.encodeSync(RegisterRouteRequest)(request)),
+    unregisterRoute: (request) => record(agent, "unregister", request.hostname, Schema.encodeSync(UnregisterRouteRequest)(request)),
     syncIngresses: (request) => {
       const routes = request.ingresses.flatMap((i) => i.rules.flatMap((r) => r.paths.map((p) => `${r.host} ${p.path}`)))
-      return record("sync", routes.sort().join(","), Schema.encodeSync(SyncIngressesRequest)(request)).pipe(
+      return record(agent, "sync", routes.sort().join(","), Schema.encodeSync(SyncIngressesRequest)(request)).pipe(
         Effect.zipRight(Effect.map(Ref.get(conflicts), (c) => ({ conflicts: c }))))
     },
     heartbeat: (request) =>
-      record("heartbeat", `${request.metadata.routingMode} ${request.metadata.gatewayRoutes}`, Schema.encodeSync(HeartbeatRequest)(request)),
+      record(agent, "heartbeat", `${request.metadata.routingMode} ${request.metadata.gatewayRoutes}`, Schema.encodeSync(HeartbeatRequest)(request)),
     healthCheck: Effect.void
   })
 
   return {
-    layer: Layer.succeed(ControllerClient, client),
+    layer: Layer.succeed(ControllerClient, clientAs("agent")),
+    /** The client of one agent among several sharing this controller. */
+    layerAs: (agent: string) => Layer.succeed(ControllerClient, clientAs(agent)),
     calls: Ref.get(calls),
     /** Route calls (heartbeats left out) as `operation summary` lines. */
     lines: Effect.map(Ref.get(calls), (all) => all.filter((c) => c.operation !== "heartbeat").map((c) => `${c.operation} ${c.summary}`)),

@@ -1,0 +1,51 @@
+/**
+ * The agent's features wired together over a Kubernetes API and a controller client: the
+ * composition `run` launches, and that tests build with fakes in their place. Every replica
+ * watches (the cache, the detector); only the leader writes (the sync engine, the heartbeat).
+ */
+import { type Duration, Effect, Layer, type Option } from "effect"
+import { whileLeading } from "../election/Leadership.js"
+import { LeaderElection, type ElectionSettings } from "../election/LeaderElection.js"
+import { ClusterCache } from "../gateway/ClusterCache.js"
+import { ClusterDetector, type DetectorSettings } from "../gateway/ClusterDetector.js"
+import { Heartbeat } from "../gateway/Heartbeat.js"
+import { RouteSync, type RouteSyncSettings } from "../gateway/RouteSync.js"
+import { RouteWriter } from "../gateway/RouteWriter.js"
+import type { ReflectorOptions } from "../kubernetes/Reflector.js"
+import { Metrics } from "../observability/Metrics.js"
+import { Probes } from "../observability/Probes.js"
+
+export interface AgentParts {
+  readonly clusterUuid: string
+  readonly agentId: string
+  readonly reflector: ReflectorOptions
+  readonly detector: DetectorSettings
+  readonly routeSync: RouteSyncSettings
+  readonly heartbeatInterval: Duration.Duration
+  /** The Lease to elect the writer through; `None`: this replica writes without one. */
+  readonly election: Option.Option<Omit<ElectionSettings, "identity">>
+  /** The process and Node.js metrics (the program wants them; tests need not). */
+  readonly processMetrics: boolean
+}
+
+/** What every replica runs: the cache, the detector, the writer's client side, observability. */
+export const watchingLayer = (parts: AgentParts) =>
+  ClusterDetector.layer(parts.detector).pipe(
+    Layer.provideMerge(ClusterCache.layer(parts.reflector)),
+    Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)),
+    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: parts.processMetrics }), Probes.layer)))
+
+/** The whole agent: `watchingLayer`, and the engine and heartbeat while this replica leads. */
+export const agentLayer = (parts: AgentParts) => {
+  const heartbeat = Heartbeat.layer({ clusterUuid: parts.clusterUuid, agentId: parts.agentId, interval: parts.heartbeatInterval, tunnelConnected: Effect.succeed(false) })
+  const election = parts.election._tag === "Some"
+    ? LeaderElection.layer({ ...parts.election.value, identity: parts.agentId })
+    : LeaderElection.layerAlways(parts.agentId)
+  const writers = Effect.all([RouteSync, Heartbeat])
+  const writes = whileLeading(
+    Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(engine.start, beat.start)),
+    Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(beat.stop, engine.stop)))
+  return writes.pipe(
+    Layer.provideMerge(election), Layer.provideMerge(heartbeat), Layer.provideMerge(RouteSync.layer(parts.routeSync)),
+    Layer.provideMerge(watchingLayer(parts)))
+}
