@@ -14,6 +14,7 @@ import { Token } from "../controller/Token.js"
 import { InvalidSetting } from "../config/Settings.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
 import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
+import { showUrl } from "../http/Redact.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
@@ -70,7 +71,7 @@ const identity = (clusterUuid: string) =>
 /** The `run` subcommand. */
 export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, ...runFlags }) => Effect.gen(function* () {
   const config = yield* loadAgentConfig(runFlags)
-  yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: config.apiUrl.href, dry_run: dryRun }))
+  yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: showUrl(config.apiUrl), dry_run: dryRun }))
   const kubernetes = KubernetesApi.layerConfig
   const clusterUuid = yield* clusterUuidOf(config).pipe(Effect.provide(kubernetes))
   const agentId = yield* makeAgentId

@@ -12,7 +12,7 @@ import type { IngressSelection } from "../domain/IngressSelection.js"
 import { parseLabelSelector } from "../domain/LabelSelector.js"
 import {
   InvalidSetting, parseBoolean, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
-  parseRoutingMode, parseServiceRef
+  parseRoutingMode, parseServiceRef, tokenProblem
 } from "./Settings.js"
 
 /** Where the controller token comes from. */
@@ -270,11 +270,18 @@ export const routingFromFlags = (flags: RoutingFlags): Effect.Effect<RoutingConf
 
 /** `PIPEOPS_TOKEN` (or its file key), else a readable, non-empty token file. */
 const tokenSource = (value: Option.Option<Raw>, file: Option.Option<Raw>) => Effect.gen(function* () {
-  if (Option.isSome(value)) return { _tag: "Value", value: Redacted.make(single(value.value)) } as const
+  if (Option.isSome(value)) {
+    // Trimmed like the token file: a trailing newline from `echo` or a Secret is not part of it.
+    const token = single(value.value).trim()
+    const problem = tokenProblem(token)
+    if (problem !== undefined) return yield* invalid(value.value.origin, problem)
+    return { _tag: "Value", value: Redacted.make(token) } as const
+  }
   if (Option.isNone(file)) return yield* invalid("PIPEOPS_TOKEN", "required: set PIPEOPS_TOKEN or PIPEOPS_TOKEN_FILE (or --token-file)")
   const path = single(file.value)
   const fs = yield* FileSystem.FileSystem
   const text = yield* fs.readFileString(path).pipe(Effect.mapError((e) => invalid(file.value.origin, `cannot read ${path}: ${e.message}`)))
-  if (text.trim() === "") return yield* invalid(file.value.origin, `${path} is empty`)
+  const problem = tokenProblem(text.trim())
+  if (problem !== undefined) return yield* invalid(file.value.origin, `${path}: ${problem}`)
   return { _tag: "File", path } as const
 })

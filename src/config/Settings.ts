@@ -68,9 +68,14 @@ export const parseDuration = (value: string): Either.Either<number, string> => {
 /** An absolute http(s) URL. */
 export const parseHttpUrl = (value: string): Either.Either<URL, string> => {
   const url = URL.canParse(value) ? new URL(value) : undefined
-  return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
-    ? Either.right(url)
-    : Either.left(`expected an http(s) URL, got "${value}"`)
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    // Echoed only when it cannot carry a credential (no "@", no query).
+    return Either.left(/[@?]/.test(value) ? "expected an http(s) URL" : `expected an http(s) URL, got "${value}"`)
+  }
+  // Node would send user:password@ as Basic credentials, and paths are appended to the URL.
+  if (url.username !== "" || url.password !== "") return Either.left("must not carry credentials (user:password@); the token goes in PIPEOPS_TOKEN")
+  if (url.search !== "" || url.hash !== "") return Either.left("must not have a query or a fragment")
+  return Either.right(url)
 }
 
 /** A TCP port to listen on, 0 to 65535 (0 picks a free port). */
@@ -93,3 +98,8 @@ export const parseNamespace = (value: string): Either.Either<string, string> =>
 /** An object name (a DNS-1123 subdomain). */
 export const parseObjectName = (value: string): Either.Either<string, string> =>
   value.length <= 253 && dnsSubdomain.test(value) ? Either.right(value) : Either.left(`expected an object name, got "${value}"`)
+
+/** Why a token cannot be sent as a Bearer credential, if it cannot: it must be visible ASCII without spaces. */
+export const tokenProblem = (token: string): string | undefined =>
+  token === "" ? "it is empty" : /^[\x21-\x7e]+$/.test(token) ? undefined
+    : "it holds a character an HTTP header cannot carry (a space, a line break, a control or non-ASCII character)"

@@ -7,6 +7,7 @@ import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation
 } from "./ControllerError.js"
+import { redact } from "../http/Redact.js"
 import { parseRetryAfter } from "../http/RetryAfter.js"
 import { controllerRetry, retryOnFailure, type RetryPolicy } from "./ControllerRetry.js"
 import { ControllerTransport, type Reply, type TransportFailure } from "./ControllerTransport.js"
@@ -71,12 +72,14 @@ export const paths = {
 /** The heartbeat path of a cluster. */
 export const heartbeatPath = (clusterUuid: string): string => `/api/v1/clusters/agent/${encodeURIComponent(clusterUuid)}/heartbeat`
 
-const maxErrorBody = 1000
-
-/** Maps a non-2xx reply to the error the caller should act on. */
-export const classify = (operation: Operation, reply: Reply, nowMillis: number, hostname?: string): ControllerError => {
+/**
+ * Maps a non-2xx reply to the error the caller should act on. The body goes into the error cut
+ * short and with `secrets` (and anything credential-like) redacted: a controller or a proxy may
+ * echo the Authorization header, and errors reach logs and `/status`.
+ */
+export const classify = (operation: Operation, reply: Reply, nowMillis: number, hostname?: string, secrets: ReadonlyArray<string> = []): ControllerError => {
   const { status } = reply
-  const body = reply.body.slice(0, maxErrorBody)
+  const body = redact(reply.body, secrets)
   if (status === 401 || status === 403) return new ControllerUnauthorized({ operation, status, body })
   if (status === 409 && hostname !== undefined) return new RouteConflict({ operation, hostname, body })
   if (status === 408 || status === 429 || status >= 500) {
@@ -98,15 +101,16 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
   /** One exchange: token, request, classification; 2xx yields the body text. */
   const exchange = (operation: Operation, path: string, body: string | undefined, hostname?: string) =>
     Effect.gen(function* () {
-      const bearer = yield* token.current
+      // The one place the token is unwrapped: for the header, and to redact it from what comes back.
+      const secret = Redacted.value(yield* token.current)
       const headers = {
-        authorization: `Bearer ${Redacted.value(bearer)}`, accept: "application/json", "x-pipeops-agent-id": settings.agentId,
+        authorization: `Bearer ${secret}`, accept: "application/json", "x-pipeops-agent-id": settings.agentId,
         ...(body === undefined ? {} : { "content-type": "application/json" })
       }
       const reply = yield* transport.send({ method: body === undefined ? "GET" : "POST", url: `${base}${path}`, headers, body }, settings.timeout).pipe(
-        Effect.mapError((failure: TransportFailure) => new ControllerUnavailable({ operation, reason: failure.reason })))
+        Effect.mapError((failure: TransportFailure) => new ControllerUnavailable({ operation, reason: redact(failure.reason, [secret]) })))
       if (reply.status >= 200 && reply.status < 300) return reply.body
-      return yield* Effect.fail(classify(operation, reply, yield* Clock.currentTimeMillis, hostname))
+      return yield* Effect.fail(classify(operation, reply, yield* Clock.currentTimeMillis, hostname, [secret]))
     }).pipe(Effect.tapError((error) => Effect.logWarning("controller request failed").pipe(
       Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname })}))))
 

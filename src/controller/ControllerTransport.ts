@@ -41,13 +41,23 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
       send: (exchange, timeout) => Effect.async<Reply, TransportFailure>((resume) => {
         const url = new URL(exchange.url)
         const secure = url.protocol === "https:"
-        const request = (secure ? https : http).request(url, {
+        const options = {
           method: exchange.method,
           agent: secure ? agents.https : agents.http,
           headers: exchange.body === undefined
             ? exchange.headers
             : { ...exchange.headers, "content-length": String(Buffer.byteLength(exchange.body)) }
-        })
+        }
+        // Node throws at once on a header it cannot send (a token with a newline, a non-Latin-1
+        // character): a failed call, never a dead engine. The message names the header, not its value.
+        let request: http.ClientRequest
+        try {
+          request = (secure ? https : http).request(url, options)
+        } catch (error) {
+          const code = error instanceof Error && "code" in error ? String(error.code) : "ERR_INVALID_REQUEST"
+          resume(Effect.fail(new TransportFailure({ reason: `the request could not be built (${code})` })))
+          return
+        }
         let settled = false
         const settle = (result: Effect.Effect<Reply, TransportFailure>) => {
           if (settled) return

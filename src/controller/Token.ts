@@ -4,6 +4,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Config, ConfigError, Context, Effect, Layer, Option, Redacted, Ref } from "effect"
+import { tokenProblem } from "../config/Settings.js"
 import { TokenUnavailable } from "./ControllerError.js"
 
 /** The source of the current bearer token. */
@@ -30,7 +31,8 @@ export class Token extends Context.Tag("pipeops-agent/controller/Token")<Token, 
         const cached = yield* Ref.get(cache)
         if (Option.isSome(cached) && cached.value.stamp === stamp) return cached.value.token
         const text = (yield* fs.readFileString(path)).trim()
-        if (text === "") return yield* unavailable("the file is empty")
+        const problem = tokenProblem(text)
+        if (problem !== undefined) return yield* unavailable(problem)
         const token = Redacted.make(text)
         yield* Ref.set(cache, Option.some({ stamp, token }))
         return token

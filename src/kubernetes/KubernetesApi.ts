@@ -7,6 +7,7 @@
 import { KubeConfig } from "@kubernetes/client-node"
 import { Chunk, Config, ConfigError, Context, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
 import type { Lease, LeaseRecord } from "../domain/LeaderElection.js"
+import { redact } from "../http/Redact.js"
 import { KubernetesApiError } from "./KubernetesError.js"
 import { decodeLease, leaseBody } from "./Lease.js"
 import { parseWatchLine, type WatchEvent } from "./KubeObject.js"
@@ -76,7 +77,9 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
       const config = new KubeConfig()
       const loaded = Either.try({
         try: () => Option.match(file, { onNone: () => config.loadFromDefault(), onSome: (path) => config.loadFromFile(path) }),
-        catch: (e) => ConfigError.InvalidData(["KUBECONFIG"], `cannot load kubeconfig: ${e instanceof Error ? e.message : String(e)}`)
+        // The YAML parser quotes the lines around a syntax error, which may hold a token: only its
+        // first line (what is wrong, and where) is kept.
+        catch: (e) => ConfigError.InvalidData(["KUBECONFIG"], `cannot load kubeconfig: ${redact((e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "")}`)
       })
       return Either.match(loaded, { onLeft: Layer.fail, onRight: () => KubernetesApi.fromKubeConfig(config) })
     }))

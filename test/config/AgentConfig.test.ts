@@ -71,11 +71,22 @@ describe("loadAgentConfig", () => {
     [{}, { ...minimal, PIPEOPS_INGRESS_SERVICE: "traefik" }, "PIPEOPS_INGRESS_SERVICE"],
     [{ selector: "a in (b" }, minimal, "--selector"],
     [{}, { ...minimal, PIPEOPS_ADMIN_PORT: "80000" }, "PIPEOPS_ADMIN_PORT"],
-    [{ config: join(dir, "missing.yaml") }, minimal, "--config"]
+    [{ config: join(dir, "missing.yaml") }, minimal, "--config"],
+    [{}, { PIPEOPS_API_URL: "https://user:hunter2@controller.example.com", PIPEOPS_TOKEN: "t" }, "PIPEOPS_API_URL"],
+    [{}, { PIPEOPS_API_URL: "https://controller.example.com/?token=hunter2", PIPEOPS_TOKEN: "t" }, "PIPEOPS_API_URL"],
+    [{}, { PIPEOPS_API_URL: "http://x", PIPEOPS_TOKEN: "hunter2\r\nX-Injected: 1" }, "PIPEOPS_TOKEN"],
+    [{}, { PIPEOPS_API_URL: "http://x", PIPEOPS_TOKEN: "hunter2é" }, "PIPEOPS_TOKEN"]
   ] as const)("fails naming the setting: %j %j → %s", ([flags, env, setting]) =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(load(flags, env))
       expect(error.setting).toBe(setting)
+      expect(error.message).not.toContain("hunter2")
+    }))
+
+  it.effect("a token with a trailing newline is trimmed, like the token file", () =>
+    Effect.gen(function* () {
+      const config = yield* load({}, { PIPEOPS_API_URL: "http://x", PIPEOPS_TOKEN: "t0k3n\n" })
+      expect(config.token._tag === "Value" && Redacted.value(config.token.value)).toBe("t0k3n")
     }))
 
   it.effect("names the file key and the missing variable of a bad file", () =>

@@ -25,6 +25,15 @@ describe("KubernetesApi.layerConfig", () => {
       expect(yield* api.namespaceUid("kube-system")).toBe("cluster-1234")
     }).pipe(Effect.scoped))
 
+  it.effect("a kubeconfig with a syntax error is reported by line and column, without quoting its lines (they may hold a token)", () =>
+    Effect.gen(function* () {
+      const file = join(dir, "broken")
+      writeFileSync(file, "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: super-secret-kube-token\n   bad: indentation\n")
+      const error = yield* Effect.flip(KubernetesApi.pipe(Effect.provide(KubernetesApi.layerConfig.pipe(Layer.provide(withEnv([["KUBECONFIG", file]]))))))
+      expect(String(error)).toContain("(7:4)")
+      expect(String(error)).not.toContain("super-secret-kube-token")
+    }))
+
   it.effect("fails at start naming KUBECONFIG when the file cannot be loaded", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(KubernetesApi.pipe(Effect.provide(KubernetesApi.layerConfig.pipe(
