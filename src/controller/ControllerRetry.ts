@@ -25,8 +25,8 @@ export const defaultRetryPolicy: RetryPolicy = {
   jitter: true
 }
 
-/** The longest `Retry-After` honoured; a longer one is shortened to this. */
-export const maxRetryAfter = Duration.minutes(5)
+/** The longest `Retry-After` honoured; a longer one is shortened to this (and logged). */
+export const maxRetryAfter = Duration.seconds(60)
 
 const retryAfterOf = (error: ControllerError): Duration.Duration =>
   isRetryable(error) && error.retryAfterMillis !== undefined
@@ -40,7 +40,12 @@ export const controllerRetry = (policy: RetryPolicy): Schedule.Schedule<unknown,
     Schedule.intersect(Schedule.identity<ControllerError>()),
     Schedule.modifyDelay(([, error], delay) => Duration.max(Duration.min(delay, policy.cap), retryAfterOf(error))),
     Schedule.intersect(Schedule.recurs(policy.attempts - 1)),
-    Schedule.whileInput(isRetryable)
+    Schedule.whileInput(isRetryable),
+    Schedule.tapInput((error: ControllerError) => isRetryable(error) && (error.retryAfterMillis ?? 0) > Duration.toMillis(maxRetryAfter)
+      ? Effect.logWarning("Retry-After too long: waiting less").pipe(Effect.annotateLogs({
+        operation: error.operation, retry_after_seconds: Math.round((error.retryAfterMillis ?? 0) / 1000), waiting_seconds: Duration.toSeconds(maxRetryAfter)
+      }))
+      : Effect.void)
   )
 }
 

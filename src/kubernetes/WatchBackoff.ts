@@ -23,8 +23,11 @@ export const defaultBackoffPolicy: BackoffPolicy = {
   resetAfter: Duration.minutes(2)
 }
 
+/** The longest `Retry-After` honoured; a server asking for longer is retried sooner. */
+const maxRetryAfter = Duration.seconds(60)
+
 const retryAfterOf = (failure: KubernetesApiError | undefined): Duration.Duration =>
-  failure?.retryAfterMillis === undefined ? Duration.zero : Duration.millis(failure.retryAfterMillis)
+  failure?.retryAfterMillis === undefined ? Duration.zero : Duration.min(Duration.millis(failure.retryAfterMillis), maxRetryAfter)
 
 /** The schedule: input is the failure (or `undefined` when there is none to read). */
 export const watchBackoff = (policy: BackoffPolicy): Schedule.Schedule<unknown, KubernetesApiError | undefined> => {

@@ -53,7 +53,12 @@ export const parseManifest = (source: string, text: string): Effect.Effect<Reado
     const reason = `invalid YAML: ${broken.errors[0]?.message.split("\n")[0] ?? "parse error"}`
     return Effect.fail(new ManifestError({ path: source, reason }))
   }
-  return Effect.succeed(all.flatMap((doc) => objectsOf(doc.toJS()).map((object) => ({ source, object }))))
+  // Resolving aliases can blow up (a "billion laughs" file): the parser refuses past 100 aliases,
+  // by throwing; that is bad input, reported like a syntax error.
+  return Effect.try({
+    try: () => all.flatMap((doc) => objectsOf(doc.toJS({ maxAliasCount: 100 })).map((object) => ({ source, object }))),
+    catch: (e) => new ManifestError({ path: source, reason: `invalid YAML: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` })
+  })
 }
 
 /** The manifest files under a path: the file itself, or a directory's `.yaml`/`.yml`/`.json` files, recursively, sorted. */

@@ -2,9 +2,11 @@
  * The reference controller's HTTP API over an in-memory registry: the counterpart
  * of the agent in end-to-end tests and the demo.
  */
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Data, Effect, Either, HashMap, Layer, Option, ParseResult, Ref, Schema } from "effect"
-import { HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, UnregisterRouteRequest } from "../controller/Wire.js"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { HeartbeatRequest, RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncRule, UnregisterRouteRequest } from "../controller/Wire.js"
+import { isValidHost, normalizeHost } from "../domain/Hostname.js"
 import { emptyRegistry, register, routesOf, sync, unregister, type OwnedElsewhere, type RegistryState } from "./Registry.js"
 import type { TokenBindings } from "./Tokens.js"
 
@@ -16,19 +18,47 @@ class HttpFailure extends Data.TaggedError("HttpFailure")<{ readonly status: num
 
 const fail = (status: number, error: string) => Effect.fail(new HttpFailure({ status, error }))
 
+const digest = (text: string) => createHash("sha256").update(text).digest()
+
+/**
+ * The cluster a bearer token is bound to. Every known token is compared, each in constant time
+ * (over digests of equal length), so the answer's timing tells nothing about a token's prefix.
+ */
+const clusterOf = (tokens: TokenBindings, presented: string): string | undefined => {
+  const given = digest(presented)
+  let found: string | undefined
+  for (const [token, cluster] of tokens) if (timingSafeEqual(digest(token), given)) found = cluster
+  return found
+}
+
 /** The cluster the request's bearer token is bound to; 401 when missing or unknown. */
 const authenticate = (tokens: TokenBindings) => Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers["authorization"] ?? "")
-  const cluster = match?.[1] === undefined ? undefined : tokens.get(match[1])
+  const cluster = match?.[1] === undefined ? undefined : clusterOf(tokens, match[1])
   return cluster ?? (yield* fail(401, "missing or unknown bearer token"))
 })
+
+/** A hostname as the registry keys it (lower case, no trailing dot); 400 when it is not a DNS name. */
+const hostnameOf = (raw: string) => {
+  const hostname = normalizeHost(raw)
+  return isValidHost(hostname) ? Effect.succeed(hostname) : fail(400, `invalid hostname ${JSON.stringify(raw.slice(0, 100))}`)
+}
+
+/** A sync body with every rule's host normalised; 400 when one is not a DNS name. */
+const normalizedSync = (body: SyncIngressesRequest) =>
+  Effect.map(Effect.forEach(body.ingresses, (ingress) => Effect.map(Effect.forEach(ingress.rules, (rule) =>
+    Effect.map(hostnameOf(rule.host), (host) => new SyncRule({ ...rule, host }))), (rules) => new SyncIngress({ ...ingress, rules }))),
+  (ingresses) => new SyncIngressesRequest({ ...body, ingresses }))
 
 /** The body decoded with a wire schema: 413 when too large, 400 naming the problem otherwise. */
 const readBody = <A, I>(schema: Schema.Schema<A, I>) => Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return yield* fail(413, `body larger than ${maxBodyBytes} bytes`)
-  const text = yield* request.text.pipe(Effect.catchAll(() => fail(413, `body larger than ${maxBodyBytes} bytes`)))
+  // A chunked body declares no length: reading stops with a failure at the limit.
+  const text = yield* request.text.pipe(
+    HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+    Effect.catchAll(() => fail(413, `body larger than ${maxBodyBytes} bytes`)))
   const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (e) => new HttpFailure({ status: 400, error: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` }) })
   return yield* Schema.decodeUnknown(schema, { onExcessProperty: "ignore" })(json).pipe(
     Effect.mapError((e) => new HttpFailure({ status: 400, error: `invalid body: ${ParseResult.TreeFormatter.formatErrorSync(e).replace(/\s+/g, " ")}` })))
@@ -104,7 +134,8 @@ export const router = (state: ControllerState, tokens: TokenBindings) => {
     HttpRouter.get("/health", Effect.succeed(ok({ status: "ok" }))),
     HttpRouter.post("/api/v1/gateway/routes/register", Effect.gen(function* () {
       const cluster = yield* authenticate(tokens)
-      const route = yield* readBody(RegisterRouteRequest)
+      const body = yield* readBody(RegisterRouteRequest)
+      const route = new RegisterRouteRequest({ ...body, hostname: yield* hostnameOf(body.hostname) })
       yield* sameCluster(cluster, route.clusterUuid)
       yield* modify(registry, (state) => register(state, route))
       return ok({ status: "registered" })
@@ -113,12 +144,13 @@ export const router = (state: ControllerState, tokens: TokenBindings) => {
       const cluster = yield* authenticate(tokens)
       const body = yield* readBody(UnregisterRouteRequest)
       yield* sameCluster(cluster, body.clusterUuid)
-      yield* modify(registry, (state) => unregister(state, cluster, body.hostname))
+      const hostname = yield* hostnameOf(body.hostname)
+      yield* modify(registry, (state) => unregister(state, cluster, hostname))
       return ok({ status: "unregistered" })
     })),
     HttpRouter.post("/api/v1/gateway/routes/sync", Effect.gen(function* () {
       const cluster = yield* authenticate(tokens)
-      const body = yield* readBody(SyncIngressesRequest)
+      const body = yield* Effect.flatMap(readBody(SyncIngressesRequest), normalizedSync)
       yield* sameCluster(cluster, body.clusterUuid)
       const conflicts = yield* Ref.modify(registry, (state) => {
         const result = sync(state, body)

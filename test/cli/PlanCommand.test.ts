@@ -49,6 +49,16 @@ describe("pipeops-agent plan (built program)", () => {
     expect(result.stderr).toContain(`${file}: invalid YAML`)
   })
 
+  it("exits 2 naming a file whose aliases expand without bound, printing no stack", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) =>
+      `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n")
+    const file = write("bomb.yaml", `${bomb}\n`)
+    const result = runCli(["plan", "-f", file])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`${file}: invalid YAML`)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
   it.each([
     [["--routing-mode", "sideways"], "--routing-mode"],
     [["--public-endpoint", "no-port"], "--public-endpoint"],

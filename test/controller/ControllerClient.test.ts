@@ -133,6 +133,20 @@ describe("ControllerClient", () => {
       expect(yield* count).toBe(2)
     }))
 
+  it.effect("a Retry-After of an hour waits 60 s, with a warning", () =>
+    Effect.gen(function* () {
+      const warnings: Array<string> = []
+      const capture = Logger.make(({ message, logLevel }) => void (logLevel._tag === "Warning" && warnings.push(String(message))))
+      const { client, count } = yield* setup([{ status: 503, headers: { "retry-after": "3600" } }, { status: 200 }])
+      const fiber = yield* Effect.fork(client.registerRoute(register).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture))))
+      yield* TestClock.adjust(Duration.millis(59_999))
+      expect(yield* count).toBe(1)
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.join(fiber)
+      expect(yield* count).toBe(2)
+      expect(warnings).toContain("Retry-After too long: waiting less")
+    }))
+
   it.effect("times a request out after 30 s and retries it", () =>
     Effect.gen(function* () {
       const { client, count } = yield* setup(["hang", { status: 200 }])

@@ -5,6 +5,7 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Scope } from "effect"
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs"
+import { request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ControllerClient } from "../../src/controller/ControllerClient.js"
@@ -169,6 +170,53 @@ describe("reference controller input validation", () => {
       expect(response.status).toBe(status)
       expect((JSON.parse(response.body) as { error: string }).error).toContain(mention)
       expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["kept.example.com /"])
+    }).pipe(Effect.scoped))
+
+  it.live("hostnames are normalised and validated on every endpoint: another cluster cannot side-step an owner by spelling", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      yield* (yield* clientFor(url, "token-a")).registerRoute(route("cluster-a", "shop.example.com"))
+      const asB = (hostname: string) => JSON.stringify(Schema.encodeSync(RegisterRouteRequest)(route("cluster-b", hostname)).hostname === "" ? {} : {
+        ...Schema.encodeSync(RegisterRouteRequest)(route("cluster-b", "x.example.com")), hostname
+      })
+      expect((yield* post(url, registerPath, asB("SHOP.example.com"), "token-b")).status).toBe(409)
+      expect((yield* post(url, registerPath, asB("shop.example.com."), "token-b")).status).toBe(409)
+      expect((yield* post(url, registerPath, asB(""), "token-b")).status).toBe(400)
+      expect((yield* post(url, registerPath, asB("not a host!"), "token-b")).status).toBe(400)
+      const unregister = yield* post(url, "/api/v1/gateway/routes/unregister", JSON.stringify({ hostname: "Shop.Example.com.", cluster_uuid: "cluster-b" }), "token-b")
+      expect(unregister.status).toBe(409)
+      const synced = yield* post(url, "/api/v1/gateway/routes/sync", JSON.stringify(Schema.encodeSync(SyncIngressesRequest)(syncOf("cluster-b", ["SHOP.EXAMPLE.COM"]))), "token-b")
+      expect(JSON.parse(synced.body)).toMatchObject({ conflicts: ["shop.example.com"] })
+      expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["shop.example.com /"])
+    }).pipe(Effect.scoped))
+
+  // The server stops reading at the limit and resets the connection (the platform destroys the
+  // request stream there): refused, without reading the rest of a body that declares no length.
+  it.live("a chunked body past the limit is refused before the client has sent it all", () =>
+    Effect.gen(function* () {
+      const { url } = yield* serveController(tokens)
+      const outcome = yield* Effect.promise(() => new Promise<{ refused: string; sent: number }>((resolve) => {
+        let sent = 0
+        const request = httpRequest(`${url}${registerPath}`, { method: "POST", headers: { authorization: "Bearer token-a", "content-type": "application/json" } })
+        request.on("response", (response) => {
+          response.resume()
+          resolve({ refused: `status ${response.statusCode ?? 0}`, sent })
+          request.destroy()
+        })
+        request.on("error", (error) => resolve({ refused: error.message, sent }))
+        const chunk = Buffer.alloc(1024 * 1024, 0x61)
+        const pump = () => {
+          while (sent < 100 * 1024 * 1024 && !request.destroyed) {
+            sent += chunk.length
+            if (!request.write(chunk)) return void request.once("drain", pump)
+          }
+          request.end()
+        }
+        request.write(`{"hostname":"a.example.com","annotations":{"big":"`)
+        pump()
+      }))
+      expect(outcome.refused).toMatch(/status 413|ECONNRESET|EPIPE/)
+      expect(outcome.sent).toBeLessThan(32 * 1024 * 1024)
     }).pipe(Effect.scoped))
 
   it.live("health needs no token; unknown paths are 404", () =>
