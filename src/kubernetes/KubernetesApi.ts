@@ -5,14 +5,14 @@
  * certificate and exec auth; custom CA; `skipTLSVerify`); no library type leaves this module.
  */
 import { KubeConfig } from "@kubernetes/client-node"
-import { Chunk, Config, ConfigError, Context, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
+import { Chunk, Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
 import type { Lease, LeaseRecord } from "../domain/LeaderElection.js"
 import { redact } from "../http/Redact.js"
 import { KubernetesApiError } from "./KubernetesError.js"
 import { decodeLease, leaseBody } from "./Lease.js"
 import { parseWatchLine, type WatchEvent } from "./KubeObject.js"
 import { collectionPath, type Resource } from "./Resources.js"
-import { getLines, getText } from "./Transport.js"
+import { getLines, getText as fetchText, type JsonBody } from "./Transport.js"
 
 /** Options of one list request (one page). */
 export interface ListOptions {
@@ -63,9 +63,12 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
   /** Replaces a Lease if it is still at `resourceVersion`; else fails with kind `Conflict` (someone else wrote). */
   readonly updateLease: (namespace: string, name: string, record: LeaseRecord, resourceVersion: string) => Effect.Effect<Lease, KubernetesApiError>
 }>() {
-  /** Over a loaded KubeConfig. */
-  static readonly fromKubeConfig = (config: KubeConfig): Layer.Layer<KubernetesApi, ConfigError.ConfigError> =>
-    Layer.effect(KubernetesApi, make(config))
+  /**
+   * Over a loaded KubeConfig. Every request but a watch must be answered in full within
+   * `requestTimeout` (default 60 s); a watch must at least start (its headers) within it.
+   */
+  static readonly fromKubeConfig = (config: KubeConfig, requestTimeout: Duration.Duration = Duration.seconds(60)): Layer.Layer<KubernetesApi, ConfigError.ConfigError> =>
+    Layer.effect(KubernetesApi, make(config, requestTimeout))
 
   /**
    * From the environment: the file `KUBECONFIG` names, else `~/.kube/config`, else the in-cluster
@@ -118,17 +121,23 @@ const query = (entries: Record<string, string | number | boolean | undefined>): 
   return text === "" ? "" : `?${text}`
 }
 
-const make = (config: KubeConfig) => Effect.gen(function* () {
+const make = (config: KubeConfig, requestTimeout: Duration.Duration) => Effect.gen(function* () {
   const server = config.getCurrentCluster()?.server
   if (server === undefined || server === "") {
     return yield* Effect.fail(ConfigError.InvalidData(["KUBECONFIG"], "the current context names no cluster server"))
   }
   const base = server.replace(/\/+$/, "")
   const url = (path: string) => new URL(`${base}${path}`)
+  /** A hung request is a failure like any other: the caller backs off and retries. */
+  const deadline = (operation: string) => Effect.timeoutFail({
+    duration: requestTimeout,
+    onTimeout: () => new KubernetesApiError({ kind: "Network", operation, message: `no answer within ${Duration.format(requestTimeout)}` })
+  })
+  const getText = (target: URL, operation: string, write?: JsonBody) => deadline(operation)(fetchText(config, target, operation, write))
 
   const list = Effect.fn("KubernetesApi.list")(function* (resource: Resource, options: ListOptions) {
     const operation = `list ${resource.plural}`
-    const text = yield* getText(config, url(collectionPath(resource, options.namespace) + query({
+    const text = yield* getText(url(collectionPath(resource, options.namespace) + query({
       limit: options.limit, continue: options.continueToken,
       resourceVersion: options.resourceVersion, resourceVersionMatch: options.resourceVersionMatch
     })), operation)
@@ -143,16 +152,16 @@ const make = (config: KubeConfig) => Effect.gen(function* () {
 
   const watch = (resource: Resource, options: WatchOptions) => {
     const operation = `watch ${resource.plural}`
-    return Effect.map(getLines(config, url(collectionPath(resource, options.namespace) + query({
+    return Effect.map(deadline(operation)(getLines(config, url(collectionPath(resource, options.namespace) + query({
       watch: true, resourceVersion: options.resourceVersion,
       allowWatchBookmarks: options.allowWatchBookmarks, timeoutSeconds: options.timeoutSeconds
-    })), operation), (lines): WatchStream => Stream.mapChunksEffect(lines, (chunk) => parseLines(chunk, operation)))
+    })), operation)), (lines): WatchStream => Stream.mapChunksEffect(lines, (chunk) => parseLines(chunk, operation)))
   }
 
   const Namespace = Schema.parseJson(Schema.Struct({ metadata: Schema.Struct({ uid: Schema.String }) }))
   const namespaceUid = Effect.fn("KubernetesApi.namespaceUid")(function* (name: string) {
     const operation = `get namespace ${name}`
-    const text = yield* getText(config, url(`/api/v1/namespaces/${encodeURIComponent(name)}`), operation)
+    const text = yield* getText(url(`/api/v1/namespaces/${encodeURIComponent(name)}`), operation)
     const decoded = yield* Either.mapLeft(Schema.decodeUnknownEither(Namespace)(text), () =>
       new KubernetesApiError({ kind: "BadResponse", operation, message: "the namespace has no metadata.uid" }))
     return decoded.metadata.uid
@@ -160,7 +169,7 @@ const make = (config: KubeConfig) => Effect.gen(function* () {
 
   const Version = Schema.parseJson(Schema.Struct({ gitVersion: Schema.String }))
   const version = Effect.gen(function* () {
-    const text = yield* getText(config, url("/version"), "get version")
+    const text = yield* getText(url("/version"), "get version")
     const decoded = yield* Either.mapLeft(Schema.decodeUnknownEither(Version)(text), () =>
       new KubernetesApiError({ kind: "BadResponse", operation: "get version", message: "the version has no gitVersion" }))
     return decoded.gitVersion
@@ -171,18 +180,18 @@ const make = (config: KubeConfig) => Effect.gen(function* () {
     new KubernetesApiError({ kind: "BadResponse", operation, message }))
   const getLease = (namespace: string, name: string) => {
     const operation = `get lease ${namespace}/${name}`
-    return getText(config, url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation).pipe(
+    return getText(url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation).pipe(
       Effect.flatMap(leaseOf(operation)),
       Effect.catchIf((e) => e.status === 404, () => Effect.succeed(undefined)))
   }
   const createLease = (namespace: string, name: string, record: LeaseRecord) => {
     const operation = `create lease ${namespace}/${name}`
-    return Effect.flatMap(getText(config, url(leases(namespace)), operation, { method: "POST", body: leaseBody(namespace, name, record) }), leaseOf(operation))
+    return Effect.flatMap(getText(url(leases(namespace)), operation, { method: "POST", body: leaseBody(namespace, name, record) }), leaseOf(operation))
   }
   const updateLease = (namespace: string, name: string, record: LeaseRecord, resourceVersion: string) => {
     const operation = `update lease ${namespace}/${name}`
     const body = leaseBody(namespace, name, record, resourceVersion)
-    return Effect.flatMap(getText(config, url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation, { method: "PUT", body }), leaseOf(operation))
+    return Effect.flatMap(getText(url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation, { method: "PUT", body }), leaseOf(operation))
   }
 
   return KubernetesApi.of({ list, watch, namespaceUid, version, getLease, createLease, updateLease })

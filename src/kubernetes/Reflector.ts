@@ -7,7 +7,7 @@
 import { type Chunk, Clock, Data, Deferred, Duration, Effect, Option, Queue, Random, Ref, type Scope, Stream } from "effect"
 import { CacheEvent, applyWatchEvent, replaceAll, type ObjectCache } from "./CacheEvent.js"
 import { KubernetesApi } from "./KubernetesApi.js"
-import type { KubernetesApiError } from "./KubernetesError.js"
+import { KubernetesApiError, kindOfStatus } from "./KubernetesError.js"
 import { normalize, type KubeObject, type WatchEvent, type WatchStatus } from "./KubeObject.js"
 import { listAll } from "./ListAll.js"
 import { initialStatus, withEvent, withRestart, type ReflectorStatus, type RestartReason } from "./ReflectorStatus.js"
@@ -50,6 +50,15 @@ export interface Reflector {
   readonly status: Effect.Effect<ReflectorStatus>
   /** Completes once the first complete list has been emitted. */
   readonly synced: Effect.Effect<void>
+}
+
+/** The warning that opens a failure streak, per way of failing. */
+const failureMessages: Readonly<Partial<Record<RestartReason, string>>> & Record<"list_failed", string> = {
+  list_failed: "list failed",
+  watch_failed: "watch failed",
+  stream_failed: "watch broke off",
+  error_event: "watch ended with an error",
+  very_short: "watch closed right after it started"
 }
 
 class Inactive extends Data.TaggedError("Inactive") {}
@@ -95,6 +104,40 @@ export const makeReflector = (
       ...withRestart(s, reason),
       ...(error === undefined ? {} : { condition: error.kind, lastError: error.message })
     }))
+
+  /** Waits out the backoff after a normal restart (a 410 or an expired version: a relist is routine). */
+  const pause = (failure: KubernetesApiError | undefined) => Effect.flatMap(backoff.next(failure), Effect.sleep)
+
+  /**
+   * A failure: counted, and the first of a streak logged as a warning with its status and when the
+   * next try comes (later ones only counted: a failing server is not a log flood). Then the wait.
+   */
+  const failed = (reason: RestartReason, error: KubernetesApiError | undefined, relist: boolean) => Effect.gen(function* () {
+    const delay = yield* backoff.next(error)
+    const now = yield* Clock.currentTimeMillis
+    const before = yield* Ref.getAndUpdate(status, (s) => ({
+      ...withRestart(s, reason), failingSince: s.failingSince ?? now,
+      ...(error === undefined ? {} : { condition: error.kind, lastError: error.message })
+    }))
+    if (before.failingSince === undefined) {
+      yield* Effect.logWarning(failureMessages[reason] ?? reason).pipe(Effect.annotateLogs({
+        ...(error === undefined ? {} : { kind: error.kind, error: error.message }),
+        ...(error?.status === undefined ? {} : { status: error.status }),
+        next_try_in: Duration.format(delay)
+      }))
+    }
+    yield* Effect.sleep(delay)
+    return relist
+  })
+
+  /** The list or watch works again: the streak is over. */
+  const recovered = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const before = yield* Ref.getAndUpdate(status, (s) => ({ ...s, condition: undefined, failingSince: undefined }))
+    if (before.failingSince !== undefined) {
+      yield* Effect.logInfo("watch recovered").pipe(Effect.annotateLogs({ failing_for: Duration.format(Duration.millis(now - before.failingSince)) }))
+    }
+  })
 
   const skipInvalid = (raw: unknown) =>
     Effect.logWarning("object without metadata.name skipped").pipe(Effect.annotateLogs({ rv: resourceVersionOf(raw) ?? "" }))
@@ -162,7 +205,7 @@ export const makeReflector = (
     const consume = Effect.gen(function* () {
       const events = yield* api.watch(resource, { namespace: options.namespace, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
       // The server accepted the watch: whatever failed before is over.
-      yield* Ref.update(status, (s) => ({ ...s, condition: undefined }))
+      yield* recovered
       seen.lastAt = yield* Clock.currentTimeMillis
       yield* Effect.raceFirst(Stream.runForEachChunk(events, handle(seen)), inactive(seen))
     })
@@ -190,7 +233,8 @@ export const makeReflector = (
     yield* Queue.offerAll(queue, replaceAll(cache, objects))
     const first = !(yield* Deferred.isDone(syncedSignal))
     if (first) yield* Queue.offer(queue, CacheEvent.Synced())
-    yield* Ref.update(status, (s) => ({ ...s, synced: true, lists: s.lists + 1, lastResourceVersion: listed.resourceVersion, condition: undefined }))
+    yield* Ref.update(status, (s) => ({ ...s, synced: true, lists: s.lists + 1, lastResourceVersion: listed.resourceVersion }))
+    yield* recovered
     yield* Deferred.succeed(syncedSignal, undefined)
     yield* Effect.logDebug("listed").pipe(Effect.annotateLogs({ objects: objects.length, resourceVersion: listed.resourceVersion }))
     return listed.resourceVersion
@@ -203,8 +247,7 @@ export const makeReflector = (
       if (needList) {
         const listed = yield* Effect.either(relist(resourceVersion))
         if (listed._tag === "Left") {
-          yield* restart("list_failed", listed.left)
-          yield* backoff.wait(listed.left)
+          yield* failed("list_failed", listed.left, true)
           continue
         }
         resourceVersion = listed.right
@@ -220,33 +263,26 @@ export const makeReflector = (
   const afterWatch = (end: WatchEnd): Effect.Effect<boolean> => {
     switch (end._tag) {
       case "Closed":
-        if (end.events === 0 && end.elapsedMillis < Duration.toMillis(options.veryShort)) {
-          return restart("very_short").pipe(Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
-        }
+        if (end.events === 0 && end.elapsedMillis < Duration.toMillis(options.veryShort)) return failed("very_short", undefined, true)
         return restart("closed").pipe(Effect.as(false))
       case "Inactive":
-        return restart("inactive").pipe(Effect.as(false))
+        return restart("inactive").pipe(Effect.zipRight(Effect.logWarning("watch silent for too long: replaced")), Effect.as(false))
       case "DeadlinePassed":
         return restart("deadline").pipe(Effect.as(false))
       case "ErrorEvent":
         return end.status.code === 410
-          ? restart("expired").pipe(Effect.zipRight(backoff.reset), Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
-          : restart("error_event").pipe(Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
+          ? restart("expired").pipe(Effect.zipRight(backoff.reset), Effect.zipRight(pause(undefined)), Effect.as(true))
+          : failed("error_event", new KubernetesApiError({ kind: kindOfStatus(end.status.code), operation: `watch ${resource.plural}`, status: end.status.code, message: end.status.message }), true)
       case "Failed":
         return failedWatch(end.error)
     }
   }
 
   const failedWatch = (error: KubernetesApiError): Effect.Effect<boolean> => {
-    if (error.kind === "Expired") return restart("expired", error).pipe(Effect.zipRight(backoff.reset), Effect.zipRight(backoff.wait(undefined)), Effect.as(true))
-    const reason: RestartReason = error.status === undefined ? "stream_failed" : "watch_failed"
-    const level = error.kind === "Unauthorized" || error.kind === "Forbidden" || error.kind === "NotServed" ? Effect.logError : Effect.logWarning
+    if (error.kind === "Expired") return restart("expired", error).pipe(Effect.zipRight(backoff.reset), Effect.zipRight(pause(undefined)), Effect.as(true))
     // 504 is "too large resource version": the server does not know ours (it was restored or
     // restarted), so only a relist can resume. Every other failure retries the watch as it was.
-    return restart(reason, error).pipe(
-      Effect.zipRight(level("watch failed").pipe(Effect.annotateLogs({ kind: error.kind, error: error.message }))),
-      Effect.zipRight(backoff.wait(error)),
-      Effect.as(error.status === 504))
+    return failed(error.status === undefined ? "stream_failed" : "watch_failed", error, error.status === 504)
   }
 
   // Closing the scope ends the consumer's stream as well as the loop.

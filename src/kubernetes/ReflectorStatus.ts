@@ -25,6 +25,8 @@ export interface ReflectorStatus {
   /** The last failure's kind while it persists (`Unauthorized`, `Forbidden`, …); cleared by a success. */
   readonly condition: FailureKind | undefined
   readonly lastError: string | undefined
+  /** Since when (ms) the list or watch keeps failing; cleared once it works again. */
+  readonly failingSince: number | undefined
   readonly lists: number
   readonly restarts: Readonly<Partial<Record<RestartReason, number>>>
   /** Watch events received, by type (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
@@ -34,7 +36,7 @@ export interface ReflectorStatus {
 /** The status of a reflector that has not started. */
 export const initialStatus = (resource: string): ReflectorStatus => ({
   resource, synced: false, lastResourceVersion: undefined, lastEventAt: undefined, condition: undefined,
-  lastError: undefined, lists: 0, restarts: {}, events: {}
+  lastError: undefined, failingSince: undefined, lists: 0, restarts: {}, events: {}
 })
 
 /** Counts one more restart for `reason`. */

@@ -37,21 +37,27 @@ export const watchBackoff = (policy: BackoffPolicy): Schedule.Schedule<unknown, 
     Schedule.modifyDelay(([, failure], delay) => Duration.max(delay, retryAfterOf(failure))))
 }
 
-/** A stateful backoff: `wait` sleeps the next delay, `reset` starts over. */
+/** A stateful backoff: `next` is the delay before the next try, `reset` starts over. */
 export interface Backoff {
-  readonly wait: (failure: KubernetesApiError | undefined) => Effect.Effect<void>
+  /** The delay to wait after `failure` (the caller sleeps it, after saying when it will try again). */
+  readonly next: (failure: KubernetesApiError | undefined) => Effect.Effect<Duration.Duration>
   readonly reset: Effect.Effect<void>
 }
 
 export const makeBackoff = (policy: BackoffPolicy): Effect.Effect<Backoff> => Effect.gen(function* () {
-  const driver = yield* Schedule.driver(watchBackoff(policy))
+  // Stepped by hand rather than through a driver, whose `next` sleeps: the caller says when it
+  // will try again before it waits.
+  const schedule = Schedule.delays(watchBackoff(policy))
+  const state = yield* Ref.make(schedule.initial)
   const lastFailure = yield* Ref.make<number | undefined>(undefined)
-  const wait = (failure: KubernetesApiError | undefined) => Effect.gen(function* () {
+  const reset = Ref.set(state, schedule.initial)
+  const next = (failure: KubernetesApiError | undefined) => Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const previous = yield* Ref.getAndSet(lastFailure, now)
-    if (previous !== undefined && now - previous > Duration.toMillis(policy.resetAfter)) yield* driver.reset
-    // The schedule never ends, so `next` cannot fail.
-    yield* Effect.ignore(driver.next(failure))
+    if (previous !== undefined && now - previous > Duration.toMillis(policy.resetAfter)) yield* reset
+    const [nextState, delay] = yield* schedule.step(now, failure, yield* Ref.get(state))
+    yield* Ref.set(state, nextState)
+    return delay
   })
-  return { wait, reset: driver.reset }
+  return { next, reset }
 })

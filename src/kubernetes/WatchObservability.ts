@@ -3,7 +3,7 @@
  * and the watch metrics (events by type, restarts by reason, synced caches), read from the
  * reflectors' status at each scrape.
  */
-import { Effect, type Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
 import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
 import type { ReflectorStatus } from "./ReflectorStatus.js"
@@ -16,16 +16,27 @@ export const watchStatus = (r: ReflectorStatus) => ({
   condition: r.condition ?? null, last_error: r.lastError ?? null, lists: r.lists, restarts: r.restarts, events: r.events
 })
 
-/** Why the caches are not ready: each one not listed yet, with its failure condition. */
-export const watchNotReady = (reflectors: ReadonlyArray<ReflectorStatus>): ReadonlyArray<string> =>
-  reflectors.filter((r) => !r.synced).map((r) => `${r.resource} not synced${r.condition === undefined ? "" : ` (${r.condition})`}`)
+/** A cache whose list or watch has been failing this long no longer follows the cluster: not ready. */
+export const failingLimitMillis = 30_000
+
+/**
+ * Why the caches are not ready at `now`: each one not listed yet, and each whose list or watch has
+ * kept failing for 30 s even though it was listed before, with the failure's kind and message.
+ */
+export const watchNotReady = (reflectors: ReadonlyArray<ReflectorStatus>, now: number): ReadonlyArray<string> =>
+  reflectors.flatMap((r) => {
+    const condition = r.condition === undefined ? "" : ` (${r.condition}${r.lastError === undefined ? "" : `: ${r.lastError}`})`
+    if (!r.synced) return [`${r.resource} not synced${condition}`]
+    const failing = r.failingSince !== undefined && now - r.failingSince >= failingLimitMillis
+    return failing ? [`${r.resource} not followed: failing for ${Math.round((now - (r.failingSince ?? now)) / 1000)} s${condition}`] : []
+  })
 
 /** Adds the watch's probe and metrics for the reflectors whose status `statuses` reads. */
 export const observeWatch = (statuses: Effect.Effect<ReadonlyArray<ReflectorStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
   Effect.gen(function* () {
     const metrics = yield* Metrics
     yield* (yield* Probes).add({
-      readiness: Effect.map(statuses, watchNotReady),
+      readiness: Effect.zipWith(statuses, Clock.currentTimeMillis, watchNotReady),
       status: Effect.map(statuses, (all) => ({ watch: all.map(watchStatus) }))
     })
     const events = yield* metrics.counter({ name: "kubernetes_watch_events_total", help: "Watch events received, by resource and type.", labels: ["resource", "type"] })

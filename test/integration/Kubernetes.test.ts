@@ -31,8 +31,8 @@ const fast: ReflectorOptions = {
 }
 
 /** A live reflector over the simulator; `keys` is the consumer's view of the cache. */
-const reflect = (sim: Simulator, options: ReflectorOptions = fast, bearer = token) => Effect.gen(function* () {
-  const reflector = yield* makeReflector(ingresses, options).pipe(Effect.provide(KubernetesApi.fromKubeConfig(kubeConfigOf(sim, bearer))))
+const reflect = (sim: Simulator, options: ReflectorOptions = fast, bearer = token, requestTimeout = Duration.seconds(60)) => Effect.gen(function* () {
+  const reflector = yield* makeReflector(ingresses, options).pipe(Effect.provide(KubernetesApi.fromKubeConfig(kubeConfigOf(sim, bearer), requestTimeout)))
   const keys = yield* Ref.make<ReadonlyMap<string, string>>(new Map())
   const log = yield* Ref.make<ReadonlyArray<string>>([])
   yield* Effect.forkScoped(Stream.runForEach(reflector.events, (event) => Effect.gen(function* () {
@@ -51,6 +51,25 @@ const reflect = (sim: Simulator, options: ReflectorOptions = fast, bearer = toke
 
 const add = (sim: Simulator, name: string, host = `${name}.example.com`) => Effect.sync(() => sim.store.upsert(ingresses, ingress({ name, host })))
 const size = (n: number) => (m: ReadonlyMap<string, string>) => m.size === n
+
+describe("requests that are accepted and never answered", () => {
+  it.live("a hung first LIST, then a hung relist after a 410: each fails at its deadline and is retried; nothing is lost", () =>
+    Effect.gen(function* () {
+      const sim = yield* simulator({ token })
+      yield* add(sim, "a")
+      sim.inject("list", ingresses, { kind: "hang" })
+      // Watches of one second: the next one meets the 410 and its relist hangs.
+      const t = yield* reflect(sim, { ...fast, watchTimeoutSeconds: [1, 1] }, token, Duration.millis(300))
+      yield* eventually(t.keys, size(1), 5_000)
+      expect((yield* t.reflector.status).restarts).toMatchObject({ list_failed: 1 })
+      sim.inject("watch", ingresses, { kind: "errorEvent", code: 410 })
+      sim.inject("list", ingresses, { kind: "hang" })
+      yield* add(sim, "b")
+      const keys = yield* eventually(Effect.zip(t.keys, t.reflector.status), ([k, s]) => k.size === 2 && s.restarts.list_failed === 2, 8_000)
+      expect([...keys[0].keys()].sort()).toEqual(["default/a", "default/b"])
+      expect(keys[1].restarts).toMatchObject({ expired: 1, list_failed: 2 })
+    }).pipe(Effect.scoped), 20_000)
+})
 
 describe("API-server simulator fidelity (real @kubernetes/client-node)", () => {
   it.live("serves client-node's generated list calls and its Watch", () =>

@@ -3,9 +3,10 @@
  * (refused, cut, garbled, expired, silent, endless) with its expected outcome.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Ref, Scope, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, Ref, Scope, Stream, TestClock } from "effect"
 import type { CacheEvent } from "../../src/kubernetes/CacheEvent.js"
 import { KubernetesApi } from "../../src/kubernetes/KubernetesApi.js"
+import { watchNotReady } from "../../src/kubernetes/WatchObservability.js"
 import type { WatchEvent } from "../../src/kubernetes/KubeObject.js"
 import { defaultReflectorOptions, makeReflector, type ReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses } from "../../src/kubernetes/Resources.js"
@@ -206,6 +207,22 @@ describe("Reflector", () => {
       expect((yield* t.reflector.status).condition).toBeUndefined()
       expect(yield* t.watches).toBe(4)
       expect(yield* t.lists).toBe(1)
+    }))
+
+  it.scoped("a watch refused with 403 for a while: one warning for the streak with its next try, not ready after 30 s though synced, one line when it recovers", () =>
+    Effect.gen(function* () {
+      const lines: Array<readonly [string, string]> = []
+      const capture = Logger.make(({ message, logLevel }) => void lines.push([logLevel.label, String(message)]))
+      const forbidden: Fault = { kind: "status", status: 403 }
+      const t = yield* setup(["a"], { watch: Array(6).fill(forbidden) }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      const started = (yield* t.reflector.status).failingSince ?? -1
+      expect(watchNotReady([yield* t.reflector.status], started + 29_999)).toEqual([])
+      expect(watchNotReady([yield* t.reflector.status], started + 30_000)).toEqual([
+        "ingresses not followed: failing for 30 s (Forbidden: HTTP 403)"])
+      yield* at(800 + 1600 + 3200 + 6400 + 12_800 + 25_600)
+      expect((yield* t.reflector.status).failingSince).toBeUndefined()
+      expect(lines.filter(([level]) => level === "WARN")).toEqual([["WARN", "watch failed"]])
+      expect(lines.filter(([, message]) => message === "watch recovered")).toHaveLength(1)
     }))
 
   it.scoped("a failing list is retried with backoff: not at 799 ms, at 800 ms", () =>

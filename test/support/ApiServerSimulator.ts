@@ -22,6 +22,8 @@ export type SimFault =
   | { readonly kind: "errorEvent"; readonly code: number }
   | { readonly kind: "expireContinue" }
   | { readonly kind: "delay"; readonly millis: number }
+  /** Accept the request and never answer it. */
+  | { readonly kind: "hang" }
 
 export interface SimulatorOptions {
   readonly token: string
@@ -238,6 +240,7 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     const watching = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1"
     const fault = takeFault(`${watching ? "watch" : "list"} ${target.resource.plural}`)
     if (fault?.kind === "status") return sendError(res, fault.status, fault.retryAfterSeconds)
+    if (fault?.kind === "hang") return open.add(res)
     const respond = () => (watching ? watch(req, res, target.resource, target.namespace, url.searchParams, fault) : list(res, target.resource, target.namespace, url.searchParams, fault))
     if (fault?.kind === "delay") setTimeout(respond, fault.millis)
     else respond()
