@@ -29,6 +29,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     ManifestError: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
     InvalidSetting: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError)),
     SyncFailed: () => Console.error("error: the sync failed; see the log").pipe(Effect.as(1)),
+    ClusterUuidUnavailable: (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(1)),
     ServeError: (error) => Console.error(`error: cannot listen: ${String(error.cause)}`).pipe(Effect.as(1))
   }),
   Effect.provide(Layer.merge(NodeContext.layer, Logging.layer(process.stderr.isTTY === true))),

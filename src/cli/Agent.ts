@@ -24,16 +24,16 @@ export interface AgentParts {
   readonly heartbeatInterval: Duration.Duration
   /** The Lease to elect the writer through; `None`: this replica writes without one. */
   readonly election: Option.Option<Omit<ElectionSettings, "identity">>
-  /** The process and Node.js metrics (the program wants them; tests need not). */
-  readonly processMetrics: boolean
 }
 
-/** What every replica runs: the cache, the detector, the writer's client side, observability. */
+/** The metrics registry and the probes every feature adds to; `processMetrics` adds the process's. */
+export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metrics.layer({ processMetrics }), Probes.layer)
+
+/** What every replica runs: the cache, the detector, the writer's client side. */
 export const watchingLayer = (parts: AgentParts) =>
   ClusterDetector.layer(parts.detector).pipe(
     Layer.provideMerge(ClusterCache.layer(parts.reflector)),
-    Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)),
-    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: parts.processMetrics }), Probes.layer)))
+    Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))
 
 /** The whole agent: `watchingLayer`, and the engine and heartbeat while this replica leads. */
 export const agentLayer = (parts: AgentParts) => {

@@ -4,7 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Data, Duration, Effect, Either, Layer, Option } from "effect"
+import { Data, Duration, Effect, Either, Layer, Option, Ref } from "effect"
 import { makeAgentId } from "../config/AgentId.js"
 import { loadAgentConfig, type AgentConfig } from "../config/AgentConfig.js"
 import { ControllerClient } from "../controller/ControllerClient.js"
@@ -13,13 +13,14 @@ import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
 import { InvalidSetting } from "../config/Settings.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
+import { resolveClusterUuid } from "../gateway/ClusterIdentity.js"
 import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
 import { showUrl } from "../http/Redact.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
 import { Probes } from "../observability/Probes.js"
-import { agentLayer, watchingLayer, type AgentParts } from "./Agent.js"
+import { agentLayer, observabilityLayer, watchingLayer, type AgentParts } from "./Agent.js"
 import { routingFlags, textFlag } from "./RoutingOptions.js"
 
 const flags = {
@@ -51,9 +52,6 @@ const controllerLayer = (config: AgentConfig, dryRun: boolean, agentId: string) 
     Layer.provide(Layer.merge(ControllerTransport.layer, token)))
 }
 
-const clusterUuidOf = (config: AgentConfig) =>
-  config.clusterUuid !== undefined ? Effect.succeed(config.clusterUuid) : Effect.flatMap(KubernetesApi, (api) => api.namespaceUid("kube-system"))
-
 /** One authoritative sync once the caches synced; fails when there is no decision or the sync failed. */
 const once = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const first = yield* (yield* ClusterDetector).first
@@ -72,23 +70,33 @@ const identity = (clusterUuid: string) =>
 export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, ...runFlags }) => Effect.gen(function* () {
   const config = yield* loadAgentConfig(runFlags)
   yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: showUrl(config.apiUrl), dry_run: dryRun }))
-  const kubernetes = KubernetesApi.layerConfig
-  const clusterUuid = yield* clusterUuidOf(config).pipe(Effect.provide(kubernetes))
   const agentId = yield* makeAgentId
   const election = config.leaderElection.enabled && !dryRun ? Option.some(config.leaderElection) : Option.none()
-  const parts: AgentParts = {
-    clusterUuid, agentId, reflector: defaultReflectorOptions, processMetrics: true,
+  const partsFor = (clusterUuid: string): AgentParts => ({
+    clusterUuid, agentId, reflector: defaultReflectorOptions,
     detector: { overrides: config.overrides, gracePeriod: config.modeGracePeriod },
     routeSync: { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval },
     heartbeatInterval: config.heartbeatInterval,
     // A dry run never takes the lease from a real writer.
     election
+  })
+  const inputs = Layer.mergeAll(KubernetesApi.layerConfig, controllerLayer(config, dryRun, agentId), observabilityLayer(true))
+  if (onlyOnce) {
+    return yield* Effect.scoped(Effect.gen(function* () {
+      const parts = partsFor(yield* resolveClusterUuid(config.clusterUuid))
+      return yield* once(parts.routeSync).pipe(Effect.provide(watchingLayer(parts)))
+    })).pipe(Effect.provide(inputs))
   }
-  const inputs = Layer.merge(kubernetes, controllerLayer(config, dryRun, agentId))
-  yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
-  if (onlyOnce) return yield* once(parts.routeSync).pipe(Effect.provide(watchingLayer(parts).pipe(Layer.provideMerge(inputs))))
-  const agent = Layer.merge(AdminServer.layer(config.adminPort), identity(clusterUuid)).pipe(
-    Layer.provideMerge(agentLayer(parts)), Layer.provide(inputs))
+  // The admin server is up while the cluster UUID is read (with retries): readiness says why it waits.
+  const features = Layer.unwrapScoped(Effect.gen(function* () {
+    // Until every feature has added its probe, nothing else would hold readiness back.
+    const started = yield* Ref.make(false)
+    yield* (yield* Probes).add({ readiness: Effect.map(Ref.get(started), (done) => (done ? [] : ["agent starting"])) })
+    const clusterUuid = yield* resolveClusterUuid(config.clusterUuid)
+    yield* Effect.logInfo("starting ingress watcher").pipe(Effect.annotateLogs({ cluster_uuid: clusterUuid }))
+    return Layer.merge(identity(clusterUuid), agentLayer(partsFor(clusterUuid))).pipe(Layer.tap(() => Ref.set(started, true)))
+  }))
+  const agent = Layer.merge(AdminServer.layer(config.adminPort), features).pipe(Layer.provide(inputs))
   yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({
     admin_port: config.adminPort, agent_id: agentId,
     leader_election: Option.match(election, { onNone: () => "off", onSome: (e) => `${e.namespace}/${e.name}` })

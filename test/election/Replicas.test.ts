@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
-import { agentLayer } from "../../src/cli/Agent.js"
+import { agentLayer, observabilityLayer } from "../../src/cli/Agent.js"
 import { selectAll } from "../../src/domain/IngressSelection.js"
 import { LeaderElection } from "../../src/election/LeaderElection.js"
 import { defaultRouteSyncSettings } from "../../src/gateway/RouteSync.js"
@@ -28,11 +28,11 @@ const replica = (store: ClusterStore, controller: Controller, id: string, heartb
   const { layer: kubernetes, control } = yield* makeFakeKubernetes(store)
   const scope = yield* Scope.make()
   const layer = agentLayer({
-    clusterUuid: "c-1", agentId: id, processMetrics: false, heartbeatInterval, election: Option.some(election),
+    clusterUuid: "c-1", agentId: id, heartbeatInterval, election: Option.some(election),
     reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300] },
     detector: { overrides: {}, gracePeriod: Duration.seconds(60) },
     routeSync: { ...defaultRouteSyncSettings, selection: selectAll }
-  }).pipe(Layer.provide(Layer.merge(kubernetes, controller.layerAs(id))))
+  }).pipe(Layer.provide(Layer.mergeAll(kubernetes, controller.layerAs(id), observabilityLayer(false))))
   const context = yield* Layer.buildWithScope(layer, scope)
   const leading = Effect.flatMap(Effect.provide(LeaderElection, context), (e) => e.isLeader)
   return { id, leading, stop: Scope.close(scope, Exit.void), sever: control.sever, kill: Effect.zipRight(control.sever, Scope.close(scope, Exit.void)) }

@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   /** Split every event line across two writes (exercises line reassembly). */
   readonly splitEvents?: boolean
   readonly kubeSystemUid?: string
+  /** Answer the kube-system namespace GET with this error status instead (403, 404). */
+  readonly kubeSystemStatus?: number
   /** Also serve requests without credentials (kubectl sends none over plain HTTP). */
   readonly anonymous?: boolean
 }
@@ -228,6 +230,10 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     if (url.pathname === "/version") {
       res.writeHead(200, { "content-type": "application/json" })
       return res.end(JSON.stringify({ major: "1", minor: "31", gitVersion: "v1.31.2", platform: "linux/amd64" }) + "\n")
+    }
+    if (url.pathname === "/api/v1/namespaces/kube-system" && options.kubeSystemStatus !== undefined) {
+      const reason = options.kubeSystemStatus === 404 ? "NotFound" : undefined
+      return sendError(res, options.kubeSystemStatus, undefined, `namespaces "kube-system" is not available to this user`, reason)
     }
     if (url.pathname === "/api/v1/namespaces/kube-system") {
       res.writeHead(200, { "content-type": "application/json" })
