@@ -6,7 +6,7 @@
 import { type Duration, Effect, Layer, type Option } from "effect"
 import { whileLeading } from "../election/Leadership.js"
 import { LeaderElection, type ElectionSettings } from "../election/LeaderElection.js"
-import { ClusterCache } from "../gateway/ClusterCache.js"
+import { ClusterCache, type WatchScope } from "../gateway/ClusterCache.js"
 import { ClusterDetector, type DetectorSettings } from "../gateway/ClusterDetector.js"
 import { Heartbeat } from "../gateway/Heartbeat.js"
 import { RouteSync, type RouteSyncSettings } from "../gateway/RouteSync.js"
@@ -19,6 +19,8 @@ export interface AgentParts {
   readonly clusterUuid: string
   readonly agentId: string
   readonly reflector: ReflectorOptions
+  /** What to list and watch (namespaces, the Ingress label selector). */
+  readonly watchScope: WatchScope
   readonly detector: DetectorSettings
   readonly routeSync: RouteSyncSettings
   readonly heartbeatInterval: Duration.Duration
@@ -32,7 +34,7 @@ export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metri
 /** What every replica runs: the cache, the detector, the writer's client side. */
 export const watchingLayer = (parts: AgentParts) =>
   ClusterDetector.layer(parts.detector).pipe(
-    Layer.provideMerge(ClusterCache.layer(parts.reflector)),
+    Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope)),
     Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))
 
 /** The whole agent: `watchingLayer`, and the engine and heartbeat while this replica leads. */

@@ -13,6 +13,7 @@ import { ControllerTransport } from "../controller/ControllerTransport.js"
 import { Token } from "../controller/Token.js"
 import { InvalidSetting } from "../config/Settings.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
+import { scopeFor } from "../gateway/ClusterCache.js"
 import { resolveClusterUuid } from "../gateway/ClusterIdentity.js"
 import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
 import { showUrl } from "../http/Redact.js"
@@ -73,7 +74,7 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   const agentId = yield* makeAgentId
   const election = config.leaderElection.enabled && !dryRun ? Option.some(config.leaderElection) : Option.none()
   const partsFor = (clusterUuid: string): AgentParts => ({
-    clusterUuid, agentId, reflector: defaultReflectorOptions,
+    clusterUuid, agentId, reflector: defaultReflectorOptions, watchScope: scopeFor(config.selection, config.overrides),
     detector: { overrides: config.overrides, gracePeriod: config.modeGracePeriod },
     routeSync: { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval },
     heartbeatInterval: config.heartbeatInterval,

@@ -4,7 +4,9 @@
  * decode are reported once per version and left out, as if absent.
  */
 import { type Chunk, Context, Deferred, Effect, type Either, Layer, Option, PubSub, type Scope, Stream } from "effect"
+import { wellKnownControllers, type ModeOverrides } from "../domain/ClusterMode.js"
 import type { Change, ClusterSnapshot } from "../domain/DesiredIndex.js"
+import type { IngressSelection } from "../domain/IngressSelection.js"
 import { decodeIngress, decodeIngressClass, decodeService } from "../domain/Views.js"
 import type { CacheEvent } from "../kubernetes/CacheEvent.js"
 import type { KubernetesApi } from "../kubernetes/KubernetesApi.js"
@@ -32,10 +34,46 @@ export class ClusterCache extends Context.Tag("pipeops-agent/gateway/ClusterCach
   /** The reflectors' states, for /status and metrics. */
   readonly reflectors: Effect.Effect<ReadonlyArray<ReflectorStatus>>
 }>() {
-  /** Watches the cluster-wide resources through `KubernetesApi`; adds the watch's probe and metrics. */
-  static readonly layer = (options: ReflectorOptions): Layer.Layer<ClusterCache, never, KubernetesApi | Metrics | Probes> =>
-    Layer.scoped(ClusterCache, make(options))
+  /**
+   * Watches the resources through `KubernetesApi`, cluster-wide or in the namespaces of `scope`;
+   * adds the watch's probe and metrics.
+   */
+  static readonly layer = (options: ReflectorOptions, scope: WatchScope = watchEverything): Layer.Layer<ClusterCache, never, KubernetesApi | Metrics | Probes> =>
+    Layer.scoped(ClusterCache, make(options, scope))
 }
+
+/**
+ * What the agent lists and watches: Ingresses and Services in some namespaces only (an empty list:
+ * every namespace), Ingresses only with matching labels. IngressClasses are cluster-scoped.
+ */
+export interface WatchScope {
+  readonly ingressNamespaces: ReadonlyArray<string>
+  readonly serviceNamespaces: ReadonlyArray<string>
+  /** A label selector the API server applies to Ingresses. */
+  readonly ingressLabelSelector: string | undefined
+}
+
+/** Everything, cluster-wide. */
+export const watchEverything: WatchScope = { ingressNamespaces: [], serviceNamespaces: [], ingressLabelSelector: undefined }
+
+/**
+ * The scope the operator's filters allow: with namespaces selected, Ingresses in them only, and
+ * Services in them plus where detection looks for the ingress controller (the configured
+ * Service's namespace, else the well-known controllers'); the label selector for Ingresses.
+ */
+export const scopeFor = (selection: IngressSelection, overrides: ModeOverrides): WatchScope => {
+  const controllers = overrides.ingressService !== undefined ? [overrides.ingressService] : wellKnownControllers
+  const controllerNamespaces = controllers.map((key) => key.split("/")[0] ?? "")
+  return {
+    ingressNamespaces: selection.namespaces,
+    serviceNamespaces: selection.namespaces.length === 0 ? [] : [...selection.namespaces, ...controllerNamespaces],
+    ingressLabelSelector: Option.getOrUndefined(Option.map(selection.labelSelector, (s) => s.source))
+  }
+}
+
+/** One reflector per namespace, or one cluster-wide. */
+const inNamespaces = (namespaces: ReadonlyArray<string>): ReadonlyArray<string | undefined> =>
+  namespaces.length === 0 ? [undefined] : [...new Set(namespaces)].sort()
 
 interface Slot<A> {
   readonly kind: Change["kind"]
@@ -45,23 +83,27 @@ interface Slot<A> {
    * quadratic. Readers get it as a read-only view.
    */
   readonly objects: Map<string, A>
-  /** Completed when this slot has applied its reflector's first complete list. */
+  /** Completed when this slot has applied the first complete list of each of its reflectors. */
   readonly synced: Deferred.Deferred<void>
+  /** How many of its reflectors have not completed their first list yet. */
+  unsynced: number
 }
 
-const make = (options: ReflectorOptions) => Effect.gen(function* () {
-  const reflectors = yield* Effect.all([
-    makeReflector(ingresses, options), makeReflector(services, options), makeReflector(ingressClasses, options)
-  ])
+const make = (options: ReflectorOptions, scope: WatchScope) => Effect.gen(function* () {
+  const ingressReflectors = yield* Effect.forEach(inNamespaces(scope.ingressNamespaces), (namespace) =>
+    makeReflector(ingresses, { ...options, namespace, labelSelector: scope.ingressLabelSelector }))
+  const serviceReflectors = yield* Effect.forEach(inNamespaces(scope.serviceNamespaces), (namespace) => makeReflector(services, { ...options, namespace }))
+  const classReflector = yield* makeReflector(ingressClasses, options)
+  const reflectors = [...ingressReflectors, ...serviceReflectors, classReflector]
   const changes = yield* PubSub.unbounded<Change>()
-  const slot = <A>(kind: Change["kind"], decode: Slot<A>["decode"]) => Effect.gen(function* () {
-    const result: Slot<A> = { kind, decode, objects: new Map<string, A>(), synced: yield* Deferred.make<void>() }
+  const slot = <A>(kind: Change["kind"], decode: Slot<A>["decode"], count: number) => Effect.gen(function* () {
+    const result: Slot<A> = { kind, decode, objects: new Map<string, A>(), synced: yield* Deferred.make<void>(), unsynced: count }
     return result
   })
   const slots = {
-    ingress: yield* slot("ingress", decodeIngress),
-    service: yield* slot("service", decodeService),
-    ingressClass: yield* slot("ingressClass", decodeIngressClass)
+    ingress: yield* slot("ingress", decodeIngress, ingressReflectors.length),
+    service: yield* slot("service", decodeService, serviceReflectors.length),
+    ingressClass: yield* slot("ingressClass", decodeIngressClass, 1)
   }
 
   /** Applies the events a reflector delivered together; one offer for all their changes. */
@@ -69,7 +111,8 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
     const changed: Array<Change> = []
     for (const event of events) {
       if (event._tag === "Synced") {
-        yield* Deferred.succeed(slot.synced, undefined)
+        slot.unsynced -= 1
+        if (slot.unsynced === 0) yield* Deferred.succeed(slot.synced, undefined)
         continue
       }
       const view = event._tag === "Deleted" ? Option.none<A>() : yield* decodeOrReport(slot, event.key, event.object)
@@ -80,9 +123,8 @@ const make = (options: ReflectorOptions) => Effect.gen(function* () {
     yield* PubSub.publishAll(changes, changed)
   })
 
-  const [ingressReflector, serviceReflector, classReflector] = reflectors
-  yield* Effect.forkScoped(Stream.runForEachChunk(ingressReflector.events, (e) => apply(slots.ingress, e)))
-  yield* Effect.forkScoped(Stream.runForEachChunk(serviceReflector.events, (e) => apply(slots.service, e)))
+  for (const reflector of ingressReflectors) yield* Effect.forkScoped(Stream.runForEachChunk(reflector.events, (e) => apply(slots.ingress, e)))
+  for (const reflector of serviceReflectors) yield* Effect.forkScoped(Stream.runForEachChunk(reflector.events, (e) => apply(slots.service, e)))
   yield* Effect.forkScoped(Stream.runForEachChunk(classReflector.events, (e) => apply(slots.ingressClass, e)))
 
   const synced = yield* Effect.cached(Effect.all([slots.ingress, slots.service, slots.ingressClass].map((s) => Deferred.await(s.synced)), { discard: true }))

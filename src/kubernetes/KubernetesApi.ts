@@ -17,6 +17,8 @@ import { getLines, getText as fetchText, type JsonBody } from "./Transport.js"
 /** Options of one list request (one page). */
 export interface ListOptions {
   readonly namespace?: string | undefined
+  /** Only objects whose labels match (the API server filters). */
+  readonly labelSelector?: string | undefined
   readonly limit?: number | undefined
   readonly continueToken?: string | undefined
   readonly resourceVersion?: string | undefined
@@ -33,6 +35,7 @@ export interface ListPage {
 /** Options of a watch request. */
 export interface WatchOptions {
   readonly namespace?: string | undefined
+  readonly labelSelector?: string | undefined
   readonly resourceVersion: string
   readonly timeoutSeconds: number
   readonly allowWatchBookmarks: boolean
@@ -138,7 +141,7 @@ const make = (config: KubeConfig, requestTimeout: Duration.Duration) => Effect.g
   const list = Effect.fn("KubernetesApi.list")(function* (resource: Resource, options: ListOptions) {
     const operation = `list ${resource.plural}`
     const text = yield* getText(url(collectionPath(resource, options.namespace) + query({
-      limit: options.limit, continue: options.continueToken,
+      limit: options.limit, continue: options.continueToken, labelSelector: options.labelSelector,
       resourceVersion: options.resourceVersion, resourceVersionMatch: options.resourceVersionMatch
     })), operation)
     const body = yield* Either.mapLeft(decodeList(text), () =>
@@ -153,7 +156,7 @@ const make = (config: KubeConfig, requestTimeout: Duration.Duration) => Effect.g
   const watch = (resource: Resource, options: WatchOptions) => {
     const operation = `watch ${resource.plural}`
     return Effect.map(deadline(operation)(getLines(config, url(collectionPath(resource, options.namespace) + query({
-      watch: true, resourceVersion: options.resourceVersion,
+      watch: true, resourceVersion: options.resourceVersion, labelSelector: options.labelSelector,
       allowWatchBookmarks: options.allowWatchBookmarks, timeoutSeconds: options.timeoutSeconds
     })), operation)), (lines): WatchStream => Stream.mapChunksEffect(lines, (chunk) => parseLines(chunk, operation)))
   }

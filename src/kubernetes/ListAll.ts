@@ -14,6 +14,7 @@ export interface Listed {
 
 export interface ListAllOptions {
   readonly namespace: string | undefined
+  readonly labelSelector: string | undefined
   readonly pageSize: number
   /**
    * A relist asks for a state not older than this resourceVersion, unpaged, so a cache can serve
@@ -45,12 +46,12 @@ const paged = (
   options: ListAllOptions,
   first: { readonly resourceVersion: string; readonly resourceVersionMatch: "NotOlderThan" } | undefined = undefined
 ) => Effect.gen(function* () {
-  const namespace = options.namespace
-  let page = yield* api.list(resource, first === undefined ? { namespace, limit: options.pageSize } : { namespace, ...first })
+  const scope = { namespace: options.namespace, labelSelector: options.labelSelector }
+  let page = yield* api.list(resource, first === undefined ? { ...scope, limit: options.pageSize } : { ...scope, ...first })
   const resourceVersion = page.resourceVersion
   const items = [...page.items]
   while (page.continueToken !== undefined) {
-    page = yield* api.list(resource, { namespace, limit: options.pageSize, continueToken: page.continueToken })
+    page = yield* api.list(resource, { ...scope, limit: options.pageSize, continueToken: page.continueToken })
     items.push(...page.items)
   }
   return { resourceVersion, items }

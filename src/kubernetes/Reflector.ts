@@ -18,6 +18,8 @@ import { makeBackoff, type BackoffPolicy, defaultBackoffPolicy } from "./WatchBa
 export interface ReflectorOptions {
   /** Watch one namespace instead of the whole cluster. */
   readonly namespace?: string | undefined
+  /** Watch only objects whose labels match (filtered by the API server). */
+  readonly labelSelector?: string | undefined
   readonly pageSize: number
   /** `timeoutSeconds` of each watch is drawn uniformly from this range. */
   readonly watchTimeoutSeconds: readonly [number, number]
@@ -93,11 +95,12 @@ export const makeReflector = (
 ): Effect.Effect<Reflector, never, KubernetesApi | Scope.Scope> => Effect.gen(function* () {
   const api = yield* KubernetesApi
   const queue = yield* Queue.bounded<CacheEvent>(options.buffer)
-  const status = yield* Ref.make(initialStatus(resource.plural))
+  // One reflector per namespace when the agent watches only some: each named for its namespace.
+  const status = yield* Ref.make(initialStatus(options.namespace === undefined ? resource.plural : `${resource.plural}/${options.namespace}`))
   const syncedSignal = yield* Deferred.make<void>()
   const backoff = yield* makeBackoff(options.backoff)
   const cache: ObjectCache = new Map()
-  const annotate = Effect.annotateLogs({ resource: resource.plural })
+  const annotate = Effect.annotateLogs({ resource: resource.plural, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) })
 
   const restart = (reason: RestartReason, error?: KubernetesApiError) =>
     Ref.update(status, (s) => ({
@@ -203,7 +206,7 @@ export const makeReflector = (
       return { _tag: "Closed", events: seen.events, elapsedMillis } as const
     })
     const consume = Effect.gen(function* () {
-      const events = yield* api.watch(resource, { namespace: options.namespace, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
+      const events = yield* api.watch(resource, { namespace: options.namespace, labelSelector: options.labelSelector, resourceVersion, timeoutSeconds, allowWatchBookmarks: true })
       // The server accepted the watch: whatever failed before is over.
       yield* recovered
       seen.lastAt = yield* Clock.currentTimeMillis
@@ -223,7 +226,7 @@ export const makeReflector = (
 
   /** Lists (a relist first tries not-older-than `since`), replaces the cache, emits the difference. */
   const relist = (since: string | undefined) => Effect.gen(function* () {
-    const listed = yield* listAll(api, resource, { namespace: options.namespace, pageSize: options.pageSize, since })
+    const listed = yield* listAll(api, resource, { namespace: options.namespace, labelSelector: options.labelSelector, pageSize: options.pageSize, since })
     const objects: Array<KubeObject> = []
     for (const raw of listed.items) {
       const object = normalize(resource, raw)

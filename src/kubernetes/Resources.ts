@@ -22,7 +22,7 @@ export const ingressClasses: Resource = {
   plural: "ingressclasses", group: "networking.k8s.io", version: "v1", kind: "IngressClass", namespaced: false
 }
 
-/** Every resource the agent reads; the RBAC in deploy/ grants exactly get/list/watch on these. */
+/** Every resource the agent lists and watches; the RBAC in deploy/ grants exactly list and watch on these. */
 export const watchedResources: ReadonlyArray<Resource> = [ingresses, services, ingressClasses]
 
 /** `apiVersion` of the resource's objects: `group/version`, or `version` for the core group. */

@@ -30,7 +30,7 @@ describe("deploy/", () => {
     expect([...(listed as ReadonlyArray<string>)].sort()).toEqual(manifests.filter((f) => !f.endsWith("kustomization.yaml")).map((f) => f.slice("deploy/".length)).sort())
   })
 
-  it("grants exactly what the code reads: get/list/watch on the watched resources, get on kube-system", () => {
+  it("grants exactly what the code reads: list/watch on the watched resources, get on kube-system", () => {
     const [role] = ofKind("ClusterRole")
     const rules = (at(role, "rules") as ReadonlyArray<Doc>).map((rule) => ({
       groups: at(rule, "apiGroups"), resources: at(rule, "resources"), verbs: at(rule, "verbs"), names: at(rule, "resourceNames") ?? null
@@ -38,7 +38,7 @@ describe("deploy/", () => {
     const granted = rules.flatMap((r) => (r.resources as ReadonlyArray<string>).map((resource) =>
       `${(r.groups as ReadonlyArray<string>).join()}/${resource} ${(r.verbs as ReadonlyArray<string>).join()} ${JSON.stringify(r.names)}`))
     const needed = [
-      ...watchedResources.map((r) => `${r.group}/${r.plural} get,list,watch null`),
+      ...watchedResources.map((r) => `${r.group}/${r.plural} list,watch null`),
       `/namespaces get ["kube-system"]`
     ]
     expect(granted.sort()).toEqual(needed.sort())
@@ -57,6 +57,26 @@ describe("deploy/", () => {
     expect(at(role, "metadata", "namespace")).toBe(at(ofKind("Deployment")[0], "metadata", "namespace"))
     const binding = ofKind("RoleBinding")[0]
     expect([at(binding, "roleRef", "name"), at(binding, "subjects", 0, "name")]).toEqual([at(role, "metadata", "name"), at(ofKind("ServiceAccount")[0], "metadata", "name")])
+  })
+
+  it("the namespaced overlay grants list/watch on Ingresses and Services only where its args point the agent, Services in the controller's namespace", () => {
+    const overlay = docs("deploy/overlays/namespaced/roles.yaml")
+    const kustomization = read("deploy/overlays/namespaced/kustomization.yaml")
+    const args = JSON.parse(/value: (\[.*\])/.exec(kustomization)?.[1] ?? "[]") as ReadonlyArray<string>
+    const namespaces = args.flatMap((arg, i) => (arg === "--namespace" ? [args[i + 1] ?? ""] : []))
+    const controller = (args[args.indexOf("--ingress-service") + 1] ?? "").split("/")[0]
+    const grants = overlay.filter((d) => d["kind"] === "Role").map((role) => `${String(at(role, "metadata", "namespace"))} ${
+      (at(role, "rules") as ReadonlyArray<Doc>).map((r) => `${(at(r, "resources") as ReadonlyArray<string>).join()}:${(at(r, "verbs") as ReadonlyArray<string>).join()}`).join(" ")}`)
+    expect(grants.sort()).toEqual([...namespaces.map((ns) => `${ns} ingresses:list,watch services:list,watch`), `${controller} services:list,watch`].sort())
+    const clusterRole = docs("deploy/overlays/namespaced/clusterrole.yaml")[0]
+    expect((at(clusterRole, "rules") as ReadonlyArray<Doc>).map((r) => (at(r, "resources") as ReadonlyArray<string>).join())).toEqual(["ingressclasses", "namespaces"])
+  })
+
+  it("only Prometheus reaches the admin port: the NetworkPolicy selects the agent's pods and the admin port", () => {
+    const [policy] = ofKind("NetworkPolicy")
+    expect(at(policy, "spec", "podSelector", "matchLabels")).toEqual(at(ofKind("Deployment")[0], "spec", "selector", "matchLabels"))
+    expect(at(policy, "spec", "policyTypes")).toEqual(["Ingress"])
+    expect(at(policy, "spec", "ingress", 0, "ports")).toEqual([{ port: "admin", protocol: "TCP" }])
   })
 
   it("runs two replicas that a rollout or a drain never takes both of, spread across nodes", () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
 import { agentLayer, observabilityLayer } from "../../src/cli/Agent.js"
 import { selectAll } from "../../src/domain/IngressSelection.js"
+import { watchEverything } from "../../src/gateway/ClusterCache.js"
 import { LeaderElection } from "../../src/election/LeaderElection.js"
 import { defaultRouteSyncSettings } from "../../src/gateway/RouteSync.js"
 import { defaultReflectorOptions } from "../../src/kubernetes/Reflector.js"
@@ -29,7 +30,7 @@ const replica = (store: ClusterStore, controller: Controller, id: string, heartb
   const scope = yield* Scope.make()
   const layer = agentLayer({
     clusterUuid: "c-1", agentId: id, heartbeatInterval, election: Option.some(election),
-    reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300] },
+    reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300] }, watchScope: watchEverything,
     detector: { overrides: {}, gracePeriod: Duration.seconds(60) },
     routeSync: { ...defaultRouteSyncSettings, selection: selectAll }
   }).pipe(Layer.provide(Layer.mergeAll(kubernetes, controller.layerAs(id), observabilityLayer(false))))

@@ -2,9 +2,10 @@
  * An API-server simulator on loopback: a behavioural imitation of the Kubernetes list/watch wire
  * protocol for ingresses, ingressclasses and services, plus the
  * kube-system namespace, with fault knobs. Not a second API server: no admission, no RBAC beyond
- * one bearer token, no field or label selectors.
+ * one bearer token, no field selectors; label selectors as the domain parses them.
  */
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import { matchesLabels, parseLabelSelector } from "../../src/domain/LabelSelector.js"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { apiVersionOf, ingressClasses, ingresses, services, type Resource } from "../../src/kubernetes/Resources.js"
@@ -127,6 +128,12 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     return index < 0 ? undefined : faults.splice(index, 1)[0]?.fault
   }
 
+  /** The query's label selector as a predicate on objects; everything when there is none. */
+  const selected = (query: URLSearchParams) => {
+    const selector = Either.getOrUndefined(parseLabelSelector(query.get("labelSelector") ?? ""))
+    return (object: Json) => selector === undefined || matchesLabels(selector, (object["metadata"] as { labels?: Record<string, string> } | undefined)?.labels)
+  }
+
   const list = (res: ServerResponse, resource: Resource, namespace: string | undefined, query: URLSearchParams, fault: SimFault | undefined) => {
     const limit = Number(query.get("limit") ?? "0")
     const token = query.get("continue")
@@ -138,8 +145,9 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       return sendError(res, 504, 1, `Timeout: Too large resource version: ${rv}, current: ${store.revision()}`)
     }
     const snapshot = token === null ? store.list(resource, namespace) : continues.get(token) ?? { resourceVersion: store.revision(), items: [] }
-    const page = limit > 0 ? snapshot.items.slice(0, limit) : snapshot.items
-    const rest = limit > 0 ? snapshot.items.slice(limit) : []
+    const matching = token === null ? snapshot.items.filter(selected(query)) : snapshot.items
+    const page = limit > 0 ? matching.slice(0, limit) : matching
+    const rest = limit > 0 ? matching.slice(limit) : []
     const next = rest.length > 0 ? `c${continues.size}-${snapshot.resourceVersion}` : undefined
     if (next !== undefined) continues.set(next, { resourceVersion: snapshot.resourceVersion, items: rest })
     // List items carry no kind or apiVersion, as a real API server's.
@@ -194,7 +202,10 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       if (fault?.kind === "garbledAfter" && sent === fault.events) write(`{"type":"MODIFIED","object":{"metadata":\n`)
     }
     const matches = (event: StoredEvent) => event.resource === resource.plural && (namespace === undefined || event.namespace === namespace)
-    const unsubscribe = store.subscribe((event) => matches(event) && emit(event.type, event.object))
+    // An object that stops matching the selector is a DELETED to this watch, as on a real server.
+    const labelled = selected(query)
+    const send = (event: StoredEvent) => (labelled(event.object) ? emit(event.type, event.object) : event.type !== "ADDED" && emit("DELETED", event.object))
+    const unsubscribe = store.subscribe((event) => matches(event) && send(event))
     req.on("close", finish)
     if (fault?.kind === "garbled") write(`{"type":"MODIFIED","object":{"metadata":\n`)
     if (fault?.kind === "errorEvent") {
@@ -208,7 +219,7 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       write(JSON.stringify({ type: "ERROR", object: JSON.parse(statusBody(410, "Expired", `too old resource version: ${rv} (${store.revision()})`)) }) + "\n")
       return finish()
     }
-    for (const event of backlog) emit(event.type, event.object)
+    for (const event of backlog) send(event)
     if (fault?.kind === "closeAfter" && fault.events === 0) return finish()
     const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "1800")
     timers.push(setTimeout(finish, timeoutSeconds * 1000))
