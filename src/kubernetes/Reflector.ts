@@ -102,11 +102,11 @@ export const makeReflector = (
   const cache: ObjectCache = new Map()
   const annotate = Effect.annotateLogs({ resource: resource.plural, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) })
 
-  const restart = (reason: RestartReason, error?: KubernetesApiError) =>
+  const restart = (reason: RestartReason, error?: KubernetesApiError) => Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Ref.update(status, (s) => ({
-      ...withRestart(s, reason),
+      ...withRestart(s, reason, now),
       ...(error === undefined ? {} : { condition: error.kind, lastError: error.message })
-    }))
+    })))
 
   /** Waits out the backoff after a normal restart (a 410 or an expired version: a relist is routine). */
   const pause = (failure: KubernetesApiError | undefined) => Effect.flatMap(backoff.next(failure), Effect.sleep)
@@ -119,7 +119,7 @@ export const makeReflector = (
     const delay = yield* backoff.next(error)
     const now = yield* Clock.currentTimeMillis
     const before = yield* Ref.getAndUpdate(status, (s) => ({
-      ...withRestart(s, reason), failingSince: s.failingSince ?? now,
+      ...withRestart(s, reason, now), failingSince: s.failingSince ?? now,
       ...(error === undefined ? {} : { condition: error.kind, lastError: error.message })
     }))
     if (before.failingSince === undefined) {
@@ -236,7 +236,8 @@ export const makeReflector = (
     yield* Queue.offerAll(queue, replaceAll(cache, objects))
     const first = !(yield* Deferred.isDone(syncedSignal))
     if (first) yield* Queue.offer(queue, CacheEvent.Synced())
-    yield* Ref.update(status, (s) => ({ ...s, synced: true, lists: s.lists + 1, lastResourceVersion: listed.resourceVersion }))
+    const now = yield* Clock.currentTimeMillis
+    yield* Ref.update(status, (s) => ({ ...s, synced: true, lists: s.lists + 1, lastResourceVersion: listed.resourceVersion, lastProgressAt: now }))
     yield* recovered
     yield* Deferred.succeed(syncedSignal, undefined)
     yield* Effect.logDebug("listed").pipe(Effect.annotateLogs({ objects: objects.length, resourceVersion: listed.resourceVersion }))

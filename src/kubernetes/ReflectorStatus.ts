@@ -27,6 +27,8 @@ export interface ReflectorStatus {
   readonly lastError: string | undefined
   /** Since when (ms) the list or watch keeps failing; cleared once it works again. */
   readonly failingSince: number | undefined
+  /** When the loop last did something: an event, a list, a restart (liveness). */
+  readonly lastProgressAt: number | undefined
   readonly lists: number
   readonly restarts: Readonly<Partial<Record<RestartReason, number>>>
   /** Watch events received, by type (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
@@ -36,18 +38,19 @@ export interface ReflectorStatus {
 /** The status of a reflector that has not started. */
 export const initialStatus = (resource: string): ReflectorStatus => ({
   resource, synced: false, lastResourceVersion: undefined, lastEventAt: undefined, condition: undefined,
-  lastError: undefined, failingSince: undefined, lists: 0, restarts: {}, events: {}
+  lastError: undefined, failingSince: undefined, lastProgressAt: undefined, lists: 0, restarts: {}, events: {}
 })
 
-/** Counts one more restart for `reason`. */
-export const withRestart = (status: ReflectorStatus, reason: RestartReason): ReflectorStatus => ({
-  ...status, restarts: { ...status.restarts, [reason]: (status.restarts[reason] ?? 0) + 1 }
+/** Counts one more restart for `reason` at `now`. */
+export const withRestart = (status: ReflectorStatus, reason: RestartReason, now: number): ReflectorStatus => ({
+  ...status, lastProgressAt: now, restarts: { ...status.restarts, [reason]: (status.restarts[reason] ?? 0) + 1 }
 })
 
 /** Counts one watch event of `type` at `now`, with the resourceVersion it carried. */
 export const withEvent = (status: ReflectorStatus, type: string, now: number, rv: string | undefined): ReflectorStatus => ({
   ...status,
   lastEventAt: now,
+  lastProgressAt: now,
   lastResourceVersion: rv ?? status.lastResourceVersion,
   events: { ...status.events, [type]: (status.events[type] ?? 0) + 1 }
 })

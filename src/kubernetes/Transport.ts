@@ -56,8 +56,13 @@ export const get = (config: KubeConfig, url: URL, operation: string, write?: Jso
       : { accept: "application/json", "content-type": "application/json", "content-length": Buffer.byteLength(write.body) }
     const options: https.RequestOptions = { method: write?.method ?? "GET", headers }
     yield* Effect.tryPromise({ try: () => config.applyToHTTPSOptions(options), catch: (e) => networkError(operation, e) })
+    // Node throws at once on a header it cannot send (a kubeconfig token with a line break): a
+    // failed request like any other, never a defect.
     const request = yield* Effect.acquireRelease(
-      Effect.sync(() => (url.protocol === "https:" ? https : http).request(url, options)),
+      Effect.try({
+        try: () => (url.protocol === "https:" ? https : http).request(url, options),
+        catch: (e) => networkError(operation, new Error(`the request could not be built (${e instanceof Error && "code" in e ? String(e.code) : "invalid"})`))
+      }),
       (request) => Effect.sync(() => request.destroy()))
     const response = yield* Effect.async<http.IncomingMessage, KubernetesApiError>((resume) => {
       request.once("response", (response) => resume(Effect.succeed(response)))

@@ -31,12 +31,24 @@ export const watchNotReady = (reflectors: ReadonlyArray<ReflectorStatus>, now: n
     return failing ? [`${r.resource} not followed: failing for ${Math.round((now - (r.failingSince ?? now)) / 1000)} s${condition}`] : []
   })
 
+/**
+ * A watch loop quiet this long is stuck: a healthy one does something at least every few minutes
+ * (an event or bookmark, the inactivity watchdog's restart, a request's deadline).
+ */
+export const stuckAfterMillis = 10 * 60_000
+
+/** Why the watch is not alive at `now`: each loop that has made no progress for 10 minutes. */
+export const watchNotAlive = (reflectors: ReadonlyArray<ReflectorStatus>, now: number): ReadonlyArray<string> =>
+  reflectors.filter((r) => r.lastProgressAt !== undefined && now - r.lastProgressAt > stuckAfterMillis)
+    .map((r) => `${r.resource} watch loop made no progress for ${Math.round((now - (r.lastProgressAt ?? now)) / 60_000)} min`)
+
 /** Adds the watch's probe and metrics for the reflectors whose status `statuses` reads. */
 export const observeWatch = (statuses: Effect.Effect<ReadonlyArray<ReflectorStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
   Effect.gen(function* () {
     const metrics = yield* Metrics
     yield* (yield* Probes).add({
       readiness: Effect.zipWith(statuses, Clock.currentTimeMillis, watchNotReady),
+      liveness: Effect.zipWith(statuses, Clock.currentTimeMillis, watchNotAlive),
       status: Effect.map(statuses, (all) => ({ watch: all.map(watchStatus) }))
     })
     const events = yield* metrics.counter({ name: "kubernetes_watch_events_total", help: "Watch events received, by resource and type.", labels: ["resource", "type"] })

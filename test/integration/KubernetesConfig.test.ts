@@ -34,6 +34,17 @@ describe("KubernetesApi.layerConfig", () => {
       expect(String(error)).not.toContain("super-secret-kube-token")
     }))
 
+  it.live("a kubeconfig token no header can carry fails requests with a typed error, never a defect", () =>
+    Effect.gen(function* () {
+      const sim = yield* simulator({ token: "abc" })
+      const file = join(dir, "bad-token")
+      writeFileSync(file, sim.kubeconfig("abc\\r\\ninjected: x").replace(/token: (.*)/, (_, t: string) => `token: "${t}"`))
+      const api = yield* KubernetesApi.pipe(Effect.provide(KubernetesApi.layerConfig.pipe(Layer.provide(withEnv([["KUBECONFIG", file]])))))
+      const error = yield* Effect.flip(api.namespaceUid("kube-system"))
+      expect([error._tag, error.kind]).toEqual(["KubernetesApiError", "Network"])
+      expect(error.message).not.toContain("injected")
+    }).pipe(Effect.scoped))
+
   it.effect("fails at start naming KUBECONFIG when the file cannot be loaded", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(KubernetesApi.pipe(Effect.provide(KubernetesApi.layerConfig.pipe(

@@ -6,7 +6,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, Ref, Scope, Stream, TestClock } from "effect"
 import type { CacheEvent } from "../../src/kubernetes/CacheEvent.js"
 import { KubernetesApi } from "../../src/kubernetes/KubernetesApi.js"
-import { watchNotReady } from "../../src/kubernetes/WatchObservability.js"
+import { initialStatus } from "../../src/kubernetes/ReflectorStatus.js"
+import { watchNotAlive, watchNotReady } from "../../src/kubernetes/WatchObservability.js"
 import type { WatchEvent } from "../../src/kubernetes/KubeObject.js"
 import { defaultReflectorOptions, makeReflector, type ReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses } from "../../src/kubernetes/Resources.js"
@@ -270,5 +271,21 @@ describe("Reflector", () => {
       yield* Scope.close(scope, Exit.void)
       const exit = yield* Fiber.await(consumer)
       expect(Exit.isFailure(exit) && !Exit.isInterrupted(exit)).toBe(false)
+    }))
+})
+
+describe("watch liveness", () => {
+  it("a loop with no event, list or restart for 10 minutes is reported not alive", () => {
+    const quiet = { ...initialStatus("ingresses"), synced: true, lastProgressAt: 0 }
+    expect(watchNotAlive([quiet], 600_000)).toEqual([])
+    expect(watchNotAlive([quiet], 600_001)).toEqual(["ingresses watch loop made no progress for 10 min"])
+    expect(watchNotAlive([{ ...quiet, lastProgressAt: undefined }], 10_000_000)).toEqual([])
+  })
+
+  it.scoped("a silent watch still makes progress: the watchdog's restarts count", () =>
+    Effect.gen(function* () {
+      const t = yield* setup(["a"], { watch: [{ kind: "silent" }, { kind: "silent" }, { kind: "silent" }, { kind: "silent" }, { kind: "silent" }, { kind: "silent" }] })
+      yield* at(11 * 60_000)
+      expect(watchNotAlive([yield* t.reflector.status], 11 * 60_000 + 1)).toEqual([])
     }))
 })
