@@ -3,7 +3,7 @@
  * composition `run` launches, and that tests build with fakes in their place. Every replica
  * watches (the cache, the detector); only the leader writes (the sync engine, the heartbeat).
  */
-import { type Duration, Effect, Layer, type Option } from "effect"
+import { Duration, Effect, Layer, type Option } from "effect"
 import { whileLeading } from "../election/Leadership.js"
 import { LeaderElection, type ElectionSettings } from "../election/LeaderElection.js"
 import { ClusterCache, type WatchScope } from "../gateway/ClusterCache.js"
@@ -28,6 +28,9 @@ export interface AgentParts {
   readonly election: Option.Option<Omit<ElectionSettings, "identity">>
 }
 
+/** How long a shutdown waits for the controller calls in flight. */
+export const shutdownDrain = Duration.seconds(10)
+
 /** The metrics registry and the probes every feature adds to; `processMetrics` adds the process's. */
 export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metrics.layer({ processMetrics }), Probes.layer)
 
@@ -46,7 +49,9 @@ export const agentLayer = (parts: AgentParts) => {
   const writers = Effect.all([RouteSync, Heartbeat])
   const writes = whileLeading(
     Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(engine.start, beat.start)),
-    Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(beat.stop, engine.stop)))
+    Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(beat.stop, engine.stop)),
+    // A shutdown lets calls in flight finish (bounded) before the lease is released.
+    Effect.flatMap(writers, ([engine, beat]) => Effect.zipRight(beat.stop, engine.drain(shutdownDrain))))
   return writes.pipe(
     Layer.provideMerge(election), Layer.provideMerge(heartbeat), Layer.provideMerge(RouteSync.layer(parts.routeSync)),
     Layer.provideMerge(watchingLayer(parts)))

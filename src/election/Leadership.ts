@@ -7,10 +7,10 @@
 import { Effect, Layer, Stream } from "effect"
 import { LeaderElection } from "./LeaderElection.js"
 
-/** Runs `lead` on becoming leader and `follow` on losing it (and at the end). */
-export const whileLeading = <R>(lead: Effect.Effect<void, never, R>, follow: Effect.Effect<void, never, R>): Layer.Layer<never, never, LeaderElection | R> =>
+/** Runs `lead` on becoming leader, `follow` on losing it, and `end` when the layer closes (a shutdown). */
+export const whileLeading = <R>(lead: Effect.Effect<void, never, R>, follow: Effect.Effect<void, never, R>, end: Effect.Effect<void, never, R> = follow): Layer.Layer<never, never, LeaderElection | R> =>
   Layer.scopedDiscard(Effect.gen(function* () {
     const election = yield* LeaderElection
-    yield* Effect.addFinalizer(() => follow)
+    yield* Effect.addFinalizer(() => end)
     yield* Effect.forkScoped(Stream.runForEach(election.leadership, (leading) => (leading ? lead : follow)))
   }))

@@ -6,7 +6,7 @@
  * interrupts its calls, while the caches keep running. Owns its readiness, liveness, `/status`
  * part and route gauges.
  */
-import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, type Scope, Stream, SubscriptionRef } from "effect"
+import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, Ref, type Scope, Stream, SubscriptionRef } from "effect"
 import { makeDesiredIndex, refresh, routesOfHosts, staleIngresses, type DesiredIndex } from "../domain/DesiredIndex.js"
 import { idleStatus, initialEngineState, statusOf, type EngineSettings, type EngineState, type EngineStatus } from "../domain/EngineState.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
@@ -54,8 +54,13 @@ export class RouteSync extends Context.Tag("pipeops-agent/gateway/RouteSync")<Ro
   readonly status: Effect.Effect<Option.Option<EngineStatus>>
   /** Starts a term unless one runs; it begins with an authoritative sync. */
   readonly start: Effect.Effect<void>
-  /** Ends the running term, interrupting its calls. */
+  /** Ends the running term, interrupting its calls (a lost lease: at once). */
   readonly stop: Effect.Effect<void>
+  /**
+   * Ends the running term once its calls in flight have finished, waiting at most `timeout`; no
+   * new call starts meanwhile (a shutdown: what was sent is answered, not cut off).
+   */
+  readonly drain: (timeout: Duration.Duration) => Effect.Effect<void>
   /** Completes once a running term's first authoritative sync has succeeded. */
   readonly synced: Effect.Effect<void>
 }>() {
@@ -77,7 +82,13 @@ const engineSettings = (settings: RouteSyncSettings): Effect.Effect<EngineSettin
  * One term: waits for the caches, feeds the step and makes its calls. Runs until interrupted;
  * with `once`, ends after its first authoritative sync and returns the state.
  */
-const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effect.Effect<void>, once: boolean) =>
+/** What a term shares with whoever stops it: its calls in flight, and whether it is draining. */
+interface TermControl {
+  readonly calls: Ref.Ref<Option.Option<FiberSet.FiberSet>>
+  readonly draining: Ref.Ref<boolean>
+}
+
+const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effect.Effect<void>, once: boolean, control?: TermControl) =>
   Effect.gen(function* () {
     const cache = yield* ClusterCache
     const detector = yield* ClusterDetector
@@ -97,12 +108,14 @@ const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effe
     })))
     if (!once) yield* Effect.forkScoped(Effect.schedule(Queue.offer(inputs, { _tag: "Resync" }), resyncEvery(settings.resyncInterval)))
     const calls = yield* FiberSet.make()
+    if (control !== undefined) yield* Ref.set(control.calls, Option.some(calls))
     const timer = yield* FiberHandle.make()
 
     /** Starts a call; its answer comes back as an input. A sync first interrupts the hostname calls. */
-    const dispatch = (call: EngineCall) => Effect.zipRight(
+    const draining = control === undefined ? Effect.succeed(false) : Ref.get(control.draining)
+    const dispatch = (call: EngineCall) => Effect.flatMap(draining, (stopping) => stopping ? Effect.void : Effect.zipRight(
       call._tag === "Sync" ? FiberSet.clear(calls) : Effect.void,
-      FiberSet.run(calls, Effect.flatMap(writer.run(call), (answer) => Queue.offer(inputs, answer))))
+      FiberSet.run(calls, Effect.flatMap(writer.run(call), (answer) => Queue.offer(inputs, answer)))))
 
     /** Keeps one timer for the state's wake-up time. */
     const reschedule = (wakeAt: number | undefined, now: number) => wakeAt === undefined
@@ -148,13 +161,20 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const ended = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)
     ? SubscriptionRef.set(run, { _tag: "Idle" })
     : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(SubscriptionRef.set(run, { _tag: "Stopped" })))
-  const start = FiberHandle.run(handle, term(settings, publish, false).pipe(
+  const control: TermControl = { calls: yield* Ref.make(Option.none<FiberSet.FiberSet>()), draining: yield* Ref.make(false) }
+  const start = Ref.set(control.draining, false).pipe(Effect.zipRight(FiberHandle.run(handle, term(settings, publish, false, control).pipe(
     Effect.scoped, Effect.asVoid, Effect.onExit((exit) => (exit._tag === "Failure" ? ended(exit.cause) : Effect.void)),
-    Effect.annotateLogs({ service: "RouteSync" }), Effect.provide(context)), { onlyIfMissing: true }).pipe(Effect.asVoid)
+    Effect.annotateLogs({ service: "RouteSync" }), Effect.provide(context)), { onlyIfMissing: true })), Effect.asVoid)
+  const drain = (timeout: Duration.Duration) => Effect.gen(function* () {
+    yield* Ref.set(control.draining, true)
+    const calls = yield* Ref.get(control.calls)
+    if (Option.isSome(calls)) yield* FiberSet.awaitEmpty(calls.value).pipe(Effect.timeoutOption(timeout))
+    yield* FiberHandle.clear(handle)
+  })
 
   yield* observe(run, status)
   const synced = Stream.runDrain(Stream.takeUntil(run.changes, (r) => r._tag === "Running" && r.state.synced))
-  return RouteSync.of({ status, start, stop: FiberHandle.clear(handle), synced })
+  return RouteSync.of({ status, start, stop: FiberHandle.clear(handle), drain, synced })
 })
 
 /** The engine's probe and gauges. */

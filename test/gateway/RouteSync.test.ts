@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Logger, LogLevel, Option } from "effect"
+import { Duration, Effect, Fiber, Logger, LogLevel, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
 import { Probes } from "../../src/observability/Probes.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
@@ -304,6 +304,30 @@ describe("RouteSync terms", () => {
       expect(yield* probes.readiness).toEqual(["initial sync not done"])
       yield* at(1_000)
       expect(yield* probes.readiness).toEqual([])
+    }))
+
+  it.scoped("a shutdown drain lets a call in flight finish, and waits at most its bound for one that hangs", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine()
+      yield* t.controller.setLatencyOf((_, summary) => (summary.startsWith("slow.") ? Duration.seconds(2) : Duration.seconds(30)))
+      yield* t.controller.clear
+      yield* t.upsert(web("slow", "slow.example.com"))
+      yield* settle
+      const draining = yield* Effect.fork(t.engine.drain(Duration.seconds(10)))
+      yield* at(2_000)
+      yield* Fiber.join(draining)
+      expect(yield* t.controller.lines).toEqual(["register slow.example.com /"])
+      expect(yield* t.engine.status).toEqual(Option.none())
+      yield* t.engine.start
+      yield* at(2_010)
+      yield* t.controller.clear
+      yield* t.upsert(web("hung", "hung.example.com"))
+      yield* settle
+      const bounded = yield* Effect.fork(t.engine.drain(Duration.seconds(10)))
+      yield* at(10_000)
+      yield* Fiber.join(bounded)
+      yield* at(30_000)
+      expect(yield* t.controller.lines).toEqual([])
     }))
 
   it.scoped("a hostname whose calls hang holds up no other hostname", () =>
