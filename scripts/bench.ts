@@ -43,7 +43,7 @@ const setup = async (count: number, nodeArgs: ReadonlyArray<string> = []): Promi
     await close()
     throw new Error(`no sync within 120 s; agent output:\n${agent.cli.output().slice(-2000)}`)
   }
-  const synced = Date.parse(String((await agent.cli.waitForLog("caches synced"))["timestamp"]))
+  const synced = Date.parse(String((await agent.cli.waitForLog("caches synced"))["ts"]))
   const ack = controller.acks.syncs[0]?.at ?? NaN
   return { sim, controller, agent, close, syncedToAck: ack - synced, startToAck: ack - agent.startedAt }
 }

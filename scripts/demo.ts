@@ -80,7 +80,7 @@ const main = async () => {
     const controller = startCli(["controller", "--port", "0", "--token", `${token}=${clusterUuid}`])
     processes.push(controller)
     const listening = await controller.waitForLog("controller listening")
-    const controllerUrl = `http://127.0.0.1:${String(Reflect.get(Object(listening["annotations"]), "port"))}`
+    const controllerUrl = `http://127.0.0.1:${String(listening["port"])}`
     console.log(`reference controller on ${controllerUrl}; API-server simulator on ${sim.url}\n`)
     const agent = startCli(["run", "--admin-port", "0"], {
       KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controllerUrl, PIPEOPS_TOKEN: token,

@@ -11,6 +11,7 @@ import { controllerCommand } from "./cli/ControllerCommand.js"
 import { planCommand } from "./cli/PlanCommand.js"
 import { runCommand } from "./cli/RunCommand.js"
 import * as Logging from "./observability/Logging.js"
+import { version } from "./Version.js"
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
 const usageError = 2
@@ -20,7 +21,19 @@ const command = Command.make("pipeops-agent").pipe(
   Command.withSubcommands([runCommand, planCommand, controllerCommand])
 )
 
-const cli = Command.run(command, { name: "pipeops-agent", version: "0.1.0" })
+const cli = Command.run(command, { name: "pipeops-agent", version })
+
+/** A configuration error in the words of every other: the setting, then what is wrong with it. */
+const configErrorText = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "InvalidData":
+      return `invalid ${error.path.join(".")}: ${error.message}`
+    case "MissingData":
+      return `${error.path.join(".")} is required: ${error.message}`
+    default:
+      return String(error)
+  }
+}
 
 const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.as(0),
@@ -33,7 +46,9 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     ServeError: (error) => Console.error(`error: cannot listen: ${String(error.cause)}`).pipe(Effect.as(1))
   }),
   Effect.provide(Layer.merge(NodeContext.layer, Logging.layer(process.stderr.isTTY === true))),
-  Effect.catchIf(ConfigError.isConfigError, (error) => Console.error(`error: ${String(error)}`).pipe(Effect.as(usageError)))
+  // The logger's own settings (LOG_LEVEL, LOG_FORMAT) fail while it is provided.
+  Effect.catchTag("InvalidSetting", (error) => Console.error(`error: ${error.message}`).pipe(Effect.as(usageError))),
+  Effect.catchIf(ConfigError.isConfigError, (error) => Console.error(`error: ${configErrorText(error)}`).pipe(Effect.as(usageError)))
 )
 
 // The program's value is its exit code; a failure that escapes it (a defect) exits 1.

@@ -6,7 +6,7 @@ import { FileSystem, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option } from "effect"
 import { createServer } from "node:http"
-import { InvalidSetting } from "../config/Settings.js"
+import { InvalidSetting, parsePort } from "../config/Settings.js"
 import * as ReferenceController from "../reference-controller/Server.js"
 import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
 
@@ -14,7 +14,13 @@ const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(mess
 
 const options = {
   host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("address to listen on")),
-  port: Options.integer("port").pipe(Options.withDefault(8090), Options.withDescription("port to listen on; 0 picks a free one")),
+  port: Options.integer("port").pipe(
+    Options.withDefault(8090),
+    Options.mapEffect((port) => Either.match(parsePort(String(port)), {
+      onLeft: (reason) => Effect.fail(invalid(`invalid --port: ${reason}`)),
+      onRight: Effect.succeed
+    })),
+    Options.withDescription("port to listen on; 0 picks a free one")),
   tokens: Options.text("token").pipe(
     Options.repeated,
     Options.mapEffect((specs) => Effect.forEach(specs, (spec) => Either.match(parseBinding(spec), {

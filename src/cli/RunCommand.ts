@@ -99,7 +99,7 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   }))
   const agent = Layer.merge(AdminServer.layer(config.adminPort), features).pipe(Layer.provide(inputs))
   yield* Effect.logInfo("watcher started").pipe(Effect.annotateLogs({
-    admin_port: config.adminPort, agent_id: agentId,
+    agent_id: agentId,
     leader_election: Option.match(election, { onNone: () => "off", onSome: (e) => `${e.namespace}/${e.name}` })
   }))
   return yield* Layer.launch(agent)

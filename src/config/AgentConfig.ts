@@ -10,6 +10,7 @@ import { parse } from "yaml"
 import type { ModeOverrides } from "../domain/ClusterMode.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { parseLabelSelector } from "../domain/LabelSelector.js"
+import { checkConfigFile } from "./ConfigFile.js"
 import {
   InvalidSetting, parseBoolean, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
   parseRoutingMode, parseServiceRef, tokenProblem
@@ -151,6 +152,8 @@ const readFile = (path: string | undefined, origin: string) => Effect.gen(functi
   const parsed = yield* Effect.try({ try: (): unknown => parse(text), catch: (e) => invalid(origin, `${path} is not valid YAML: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`) })
   if (parsed === null || parsed === undefined) return {}
   if (typeof parsed !== "object" || Array.isArray(parsed)) return yield* invalid(origin, `${path} must hold a mapping`)
+  const fileKeys = Object.values(settings).flatMap((s: Setting) => (s.file === undefined ? [] : [{ key: s.file, list: s.list === true }]))
+  yield* checkConfigFile(parsed, fileKeys, path)
   return yield* interpolate(parsed, "")
 })
 

@@ -38,6 +38,8 @@ export const router = HttpRouter.empty.pipe(
   }))
 )
 
-/** Serves the admin endpoints on `port` (all interfaces, as probes and scrapers need). */
+/** Serves the admin endpoints on `port` (all interfaces, as probes and scrapers need); logs the port it bound. */
 export const layer = (port: number): Layer.Layer<never, ServeError, Probes | Metrics> =>
-  HttpServer.serve(router).pipe(Layer.provide(NodeHttpServer.layer(() => createServer(), { port })))
+  Layer.merge(HttpServer.serve(router), Layer.effectDiscard(HttpServer.addressWith((address) =>
+    Effect.logInfo("admin server listening").pipe(Effect.annotateLogs({ port: address._tag === "TcpAddress" ? address.port : 0 })))))
+    .pipe(Layer.provide(NodeHttpServer.layer(() => createServer(), { port })))

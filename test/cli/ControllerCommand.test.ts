@@ -11,7 +11,7 @@ describe("pipeops-agent controller (built program)", () => {
     const controller = startCli(["controller", "--port", "0", "--token", "flag-token=cluster-a", "--tokens-file", file])
     try {
       const listening = await controller.waitForLog("controller listening")
-      const port = (listening["annotations"] as { port: number }).port
+      const port = Number(listening["port"])
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200)
       for (const [token, cluster] of [["flag-token", "cluster-a"], ["file-token", "cluster-f"]]) {
         const response = await fetch(`http://127.0.0.1:${port}/api/v1/gateway/routes/cluster/${cluster}`, { headers: { authorization: `Bearer ${token}` } })
@@ -25,10 +25,12 @@ describe("pipeops-agent controller (built program)", () => {
 
   it.each([
     [["controller"], "--token"],
-    [["controller", "--token", "no-equals-sign"], "--token"]
+    [["controller", "--token", "no-equals-sign"], "--token"],
+    [["controller", "--token", "a=b", "--port", "99999"], "--port"]
   ])("exits 2 naming the setting: %j", (args, setting) => {
     const result = runCli(args)
     expect(result.code).toBe(2)
     expect(result.stderr + result.stdout).toContain(setting)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
   })
 })

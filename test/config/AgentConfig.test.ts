@@ -83,6 +83,19 @@ describe("loadAgentConfig", () => {
       expect(error.message).not.toContain("hunter2")
     }))
 
+  it.effect.each([
+    ["gateway:\n  ingress_class: [nginx]\n", "gateway.ingress_class", "did you mean gateway.ingress_classes?"],
+    ["gatway:\n  namespaces: [a]\n", "gatway", "did you mean gateway?"],
+    ["pipeops:\n  api_url: [http://x]\n", "pipeops.api_url", "expected a single value, got a list"],
+    ["gateway:\n  namespaces: {a: b}\n", "gateway.namespaces", "expected a list or a comma-separated string, got a mapping"],
+    ["gateway: nginx\n", "gateway", "expected a mapping, got string"]
+  ] as const)("a file with %j fails naming the key", ([text, key, reason]) =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(load({ config: write(`checked-${key}.yaml`, text) }, minimal))
+      expect(error.setting).toBe(key)
+      expect(error.reason).toContain(reason)
+    }))
+
   it.effect("a token with a trailing newline is trimmed, like the token file", () =>
     Effect.gen(function* () {
       const config = yield* load({}, { PIPEOPS_API_URL: "http://x", PIPEOPS_TOKEN: "t0k3n\n" })

@@ -75,6 +75,16 @@ describe("pipeops-agent run (built program)", () => {
       env.sim.store.remove(ingresses, "default", "app-1")
       const final = yield* eventually(env.routes, (r) => !r.includes("app-1.example.com/"))
       expect(final).toHaveLength(100 - 2 + 2 - 2 + 1)
+      // The log: one flat JSON object per line, and a line for each thing the agent did.
+      const lines = env.agent.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>)
+      for (const line of lines) {
+        expect(Object.keys(line).slice(0, 3)).toEqual(["ts", "level", "msg"])
+        for (const noise of ["fiberId", "spans", "annotations", "message", "logLevel"]) expect(line).not.toHaveProperty(noise)
+      }
+      const said = (msg: string) => lines.filter((l) => l["msg"] === msg)
+      expect(said("routes synced")[0]).toMatchObject({ level: "info", ingresses: 50, routes: 100, conflicts: 0 })
+      expect(said("route registered")).toContainEqual(expect.objectContaining({ hostname: "new.example.com", path: "/api", ingress: "default/new" }))
+      expect(said("route unregistered").map((l) => l["hostname"]).sort()).toEqual(["app-0.example.com", "app-1.example.com"])
     }).pipe(Effect.scoped), 60_000)
 
   it.live("reports ready only after the initial sync, with the heartbeat metadata in /status and metrics", () =>

@@ -75,7 +75,7 @@ export const startCli = (
   })
   const waitForLog = (message: string, timeoutMs = 10_000) => new Promise<Record<string, unknown>>((resolve, reject) => {
     const check = () => {
-      const found = logs().find((log) => log["message"] === message)
+      const found = logs().find((log) => log["msg"] === message)
       if (found === undefined) return
       listeners.delete(check)
       clearTimeout(timer)
