@@ -14,7 +14,9 @@ RUN npm run build
 # writes nothing to disk. Kubernetes probes replace a HEALTHCHECK.
 FROM gcr.io/distroless/nodejs22-debian12:nonroot AS runtime
 WORKDIR /app
-COPY --from=build /src/dist/main.js /src/dist/main.js.LEGAL.txt /app/
+# The source map turns a stack trace back into source lines (node --enable-source-maps); the
+# licences of everything bundled travel with it.
+COPY --from=build /src/dist/main.js /src/dist/main.js.map /src/dist/main.js.LEGAL.txt /src/dist/THIRD_PARTY_LICENSES /app/
 USER 65532:65532
 ENV NODE_ENV=production LOG_FORMAT=json
 EXPOSE 8080

@@ -7,12 +7,14 @@
     let
       systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      # The one place the version is written is package.json.
+      version = (builtins.fromJSON (builtins.readFile ./package.json)).version;
     in
     {
       packages = forAllSystems (pkgs: rec {
         default = pkgs.buildNpmPackage {
           pname = "pipeops-agent";
-          version = "0.1.0";
+          inherit version;
           src = ./.;
           nodejs = pkgs.nodejs_22;
           # Update after changing package-lock.json: nix build reports the expected hash.
@@ -24,7 +26,7 @@
         # The OCI image: the same entrypoint as the Dockerfile's, as a non-root user.
         image = pkgs.dockerTools.buildLayeredImage {
           name = "pipeops-agent";
-          tag = "0.1.0";
+          tag = version;
           contents = [ pkgs.cacert ];
           config = {
             Entrypoint = [ "${pkgs.nodejs_22}/bin/node" "--max-semi-space-size=4" "${default}/lib/node_modules/pipeops-agent/dist/main.js" ];

@@ -7,9 +7,10 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
-import { controllerCommand } from "./cli/ControllerCommand.js"
-import { planCommand } from "./cli/PlanCommand.js"
-import { runCommand } from "./cli/RunCommand.js"
+import { controllerCommand, controllerHelp } from "./cli/ControllerCommand.js"
+import { helpFor } from "./cli/Help.js"
+import { planCommand, planHelp } from "./cli/PlanCommand.js"
+import { runCommand, runHelp } from "./cli/RunCommand.js"
 import * as Logging from "./observability/Logging.js"
 import { version } from "./Version.js"
 
@@ -35,7 +36,10 @@ const configErrorText = (error: ConfigError.ConfigError): string => {
   }
 }
 
-const program = Effect.suspend(() => cli(process.argv)).pipe(
+const program = Effect.suspend(() => {
+  const help = helpFor(process.argv.slice(2), [runHelp, planHelp, controllerHelp], version)
+  return help === undefined ? cli(process.argv) : Console.log(help)
+}).pipe(
   Effect.as(0),
   Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(usageError)),
   Effect.catchTags({

@@ -7,6 +7,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option } from "effect"
 import { createServer } from "node:http"
 import { InvalidSetting, parsePort } from "../config/Settings.js"
+import type { CommandHelp } from "./Help.js"
 import * as ReferenceController from "../reference-controller/Server.js"
 import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
 
@@ -48,6 +49,12 @@ const bindings = (tokens: ReadonlyArray<readonly [string, string]>, file: Option
     return all
   })
 
+/** What `controller --help` shows. */
+export const controllerHelp: CommandHelp = {
+  name: "controller", usage: "--token TOKEN=CLUSTER_UUID [flags]", options: Options.all(options),
+  summary: "run the reference controller (in-memory route registry), for tests and demos"
+}
+
 /** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM). */
 export const controllerCommand = Command.make("controller", options, ({ host, port, tokens, tokensFile }) =>
   Effect.gen(function* () {
@@ -61,4 +68,4 @@ export const controllerCommand = Command.make("controller", options, ({ host, po
       }))))
     return yield* Layer.launch(Layer.mergeAll(ReferenceController.layer(bound), announce).pipe(Layer.provide(server)))
   })
-).pipe(Command.withDescription("run the reference controller (in-memory route registry)"))
+).pipe(Command.withDescription(controllerHelp.summary))

@@ -8,12 +8,19 @@ import { routingFromFlags } from "../config/AgentConfig.js"
 import { InvalidSetting } from "../config/Settings.js"
 import { readManifests } from "../plan/Manifests.js"
 import { makePlan, sortObjects } from "../plan/Plan.js"
+import type { CommandHelp } from "./Help.js"
 import { routingFlags } from "./RoutingOptions.js"
 
 const files = Options.text("filename").pipe(
   Options.withAlias("f"),
   Options.atLeast(1),
   Options.withDescription("a manifest file or directory (YAML or JSON; repeatable)"))
+
+/** What `plan --help` shows. */
+export const planHelp: CommandHelp = {
+  name: "plan", usage: "-f <file-or-dir> [-f ...] [flags]", options: Options.all({ files, ...routingFlags }),
+  summary: "print the routes the agent would register for a set of manifests (offline)"
+}
 
 /** The `plan` subcommand: JSON on stdout, warnings on stderr. */
 export const planCommand = Command.make(
@@ -27,4 +34,4 @@ export const planCommand = Command.make(
     if (Either.isLeft(plan)) return yield* new InvalidSetting({ setting: "--routing-mode", reason: plan.left.message })
     yield* Console.log(JSON.stringify(plan.right, null, 2))
   })
-).pipe(Command.withDescription("print the routes the agent would register for a set of manifests"))
+).pipe(Command.withDescription(planHelp.summary))

@@ -22,6 +22,7 @@ import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
 import { Probes } from "../observability/Probes.js"
 import { agentLayer, observabilityLayer, watchingLayer, type AgentParts } from "./Agent.js"
+import type { CommandHelp } from "./Help.js"
 import { routingFlags, textFlag } from "./RoutingOptions.js"
 
 const flags = {
@@ -67,6 +68,12 @@ export class SyncFailed extends Data.TaggedError("SyncFailed") {}
 const identity = (clusterUuid: string) =>
   Layer.scopedDiscard(Effect.flatMap(Probes, (probes) => probes.add({ status: Effect.succeed({ cluster_uuid: clusterUuid }) })))
 
+/** What `run --help` shows. */
+export const runHelp: CommandHelp = {
+  name: "run", usage: "[flags]", options: Options.all(flags),
+  summary: "run the agent: keep the controller's routes in step with the cluster's Ingresses"
+}
+
 /** The `run` subcommand. */
 export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, ...runFlags }) => Effect.gen(function* () {
   const config = yield* loadAgentConfig(runFlags)
@@ -103,4 +110,4 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
     leader_election: Option.match(election, { onNone: () => "off", onSome: (e) => `${e.namespace}/${e.name}` })
   }))
   return yield* Layer.launch(agent)
-})).pipe(Command.withDescription("run the agent: keep the controller's routes in step with the cluster's Ingresses"))
+})).pipe(Command.withDescription(runHelp.summary))

@@ -129,8 +129,15 @@ describe("Dockerfile", () => {
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m)
     expect(dockerfile).not.toMatch(/^HEALTHCHECK/m)
     expect(runtime).not.toContain("node_modules")
-    expect(runtime).toContain("COPY --from=build /src/dist/main.js /src/dist/main.js.LEGAL.txt /app/")
+    expect(runtime).toContain("COPY --from=build /src/dist/main.js /src/dist/main.js.map /src/dist/main.js.LEGAL.txt /src/dist/THIRD_PARTY_LICENSES /app/")
     expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(["/nodejs/bin/node", ...agentNodeFlags, "/app/main.js"]).replaceAll(",", ", ")}`)
+  })
+
+  it("the build writes the licence of every bundled package, and the source map", () => {
+    const licences = read("dist/THIRD_PARTY_LICENSES")
+    for (const name of ["effect@", "@kubernetes/client-node@", "prom-client@", "yaml@", "ipaddr.js@"]) expect(licences).toContain(name)
+    expect(licences).toContain("Apache License")
+    expect(existsSync(join(root, "dist/main.js.map"))).toBe(true)
   })
 
   it("the entrypoint file exists after npm run build and runs without node_modules", () => {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "@effect/vitest"
+import { runCli } from "../support/Cli.js"
+
+describe("help (built program)", () => {
+  it.each([[[]], [["--help"]], [["run", "--help"]], [["plan", "-h"]], [["controller", "--help"]]])("%j: one line per flag, no boilerplate, no colour codes", (args) => {
+    const result = runCli(args, { NO_COLOR: "" })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^(Usage|pipeops-agent)/)
+    for (const noise of ["A user-defined piece of text", "This setting is optional", "--wizard", "$ run", "\u001b["]) expect(result.stdout).not.toContain(noise)
+  })
+
+  it("run's help names each flag with its environment variable where it has one", () => {
+    const lines = runCli(["run", "--help"]).stdout.split("\n")
+    expect(lines.find((l) => l.trimStart().startsWith("--api-url"))).toContain("PIPEOPS_API_URL")
+    expect(lines.find((l) => l.trimStart().startsWith("--dry-run"))).toBeDefined()
+  })
+})
