@@ -8,9 +8,10 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
 import { controllerCommand, controllerHelp } from "./cli/ControllerCommand.js"
-import { helpFor } from "./cli/Help.js"
+import { helpFor, missingValue } from "./cli/Help.js"
 import { planCommand, planHelp } from "./cli/PlanCommand.js"
 import { runCommand, runHelp } from "./cli/RunCommand.js"
+import { InvalidSetting } from "./config/Settings.js"
 import * as Logging from "./observability/Logging.js"
 import { version } from "./Version.js"
 
@@ -36,9 +37,16 @@ const configErrorText = (error: ConfigError.ConfigError): string => {
   }
 }
 
+const commands = [runHelp, planHelp, controllerHelp]
+
 const program = Effect.suspend(() => {
-  const help = helpFor(process.argv.slice(2), [runHelp, planHelp, controllerHelp], version)
-  return help === undefined ? cli(process.argv) : Console.log(help)
+  const args = process.argv.slice(2)
+  const help = helpFor(args, commands, version)
+  if (help !== undefined) return Console.log(help)
+  const missing = missingValue(args, commands)
+  // The CLI library would call it an unknown argument.
+  if (missing !== undefined) return Effect.fail(new InvalidSetting({ setting: missing, reason: "needs a value" }))
+  return cli(process.argv)
 }).pipe(
   Effect.as(0),
   Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(usageError)),

@@ -60,6 +60,21 @@ const generic = /^(A user-defined piece of text|A true or false value|An integer
 const usageOf = (span: Span): string =>
   spanText(span).replace(/[()]/g, "").replace(/ 1\+$/, "...").replace(/ (text|file)/, " VALUE").replace(/ integer/, " N")
 
+/** The flags of `options` that take a value (`--flag VALUE`), with their aliases. */
+const valueFlags = (options: Options.Options<unknown>): ReadonlyArray<string> =>
+  definitions(Options.getHelp(options)).flatMap(([span]) => {
+    const usage = usageOf(span)
+    return / (VALUE|N)/.test(usage) ? usage.replace(/ (VALUE|N).*$/, "").split(", ") : []
+  })
+
+/** A flag of the command in `args` that takes a value but is given none (last, or before another flag). */
+export const missingValue = (args: ReadonlyArray<string>, commands: ReadonlyArray<CommandHelp>): string | undefined => {
+  const command = commands.find((c) => c.name === args[0])
+  if (command === undefined) return undefined
+  const flags = new Set(valueFlags(command.options))
+  return args.find((arg, i) => flags.has(arg) && (args[i + 1] === undefined || (args[i + 1] ?? "").startsWith("--")))
+}
+
 /** The flags of `options`, one aligned line each. */
 export const flagLines = (options: Options.Options<unknown>): ReadonlyArray<string> => {
   const rows = definitions(Options.getHelp(options)).map(([span, doc]) =>

@@ -2,7 +2,7 @@
  * The agent's side of the controller REST API: register, sync and unregister routes,
  * and check the controller's health.
  */
-import { Clock, Context, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Clock, Context, type Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
 import {
   ControllerRejected, ControllerUnauthorized, ControllerUnavailable, RouteConflict,
   type ControllerError, type Operation
@@ -97,6 +97,17 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
   const token = yield* Token
   const base = settings.apiUrl.href.replace(/\/+$/, "")
   const schedule = controllerRetry(settings.retry)
+  // Whether the controller is failing: the first failure of a streak is a warning, the rest (every
+  // retry, every hostname) debug, and its first answer after that an info line.
+  const failing = yield* Ref.make(false)
+  const failed = (error: ControllerError, operation: Operation, hostname: string | undefined) => {
+    // 409 is the controller's answer, not its failure: the caller reports it.
+    if (error._tag === "RouteConflict") return Effect.void
+    const line = (log: typeof Effect.logWarning) =>
+      log("controller request failed").pipe(Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname }) }))
+    return Effect.flatMap(Ref.getAndSet(failing, true), (before) => line(before ? Effect.logDebug : Effect.logWarning))
+  }
+  const answered = Effect.flatMap(Ref.getAndSet(failing, false), (before) => (before ? Effect.logInfo("controller answers again") : Effect.void))
 
   /** One exchange: token, request, classification; 2xx yields the body text. */
   const exchange = (operation: Operation, path: string, body: string | undefined, hostname?: string) =>
@@ -111,8 +122,7 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
         Effect.mapError((failure: TransportFailure) => new ControllerUnavailable({ operation, reason: redact(failure.reason, [secret]) })))
       if (reply.status >= 200 && reply.status < 300) return reply.body
       return yield* Effect.fail(classify(operation, reply, yield* Clock.currentTimeMillis, hostname, [secret]))
-    }).pipe(Effect.tapError((error) => Effect.logWarning("controller request failed").pipe(
-      Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname })}))))
+    }).pipe(Effect.tapBoth({ onFailure: (error) => failed(error, operation, hostname), onSuccess: () => answered }))
 
   return ControllerClient.of({
     // The per-route methods are untraced: a span and a captured stack per call cost 0.11 ms of CPU,

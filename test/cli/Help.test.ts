@@ -14,4 +14,10 @@ describe("help (built program)", () => {
     expect(lines.find((l) => l.trimStart().startsWith("--api-url"))).toContain("PIPEOPS_API_URL")
     expect(lines.find((l) => l.trimStart().startsWith("--dry-run"))).toBeDefined()
   })
+
+  it.each([[["run", "--api-url"]], [["run", "--api-url", "--dry-run"]], [["plan", "-f"]]])("%j: a flag without its value is exit 2 saying so", (args) => {
+    const result = runCli(args)
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toMatch(/^error: invalid (--api-url|-f): needs a value$/)
+  })
 })

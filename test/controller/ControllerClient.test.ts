@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Logger, Redacted, Ref, Schema, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
 import { ControllerClient } from "../../src/controller/ControllerClient.js"
 import { defaultRetryPolicy } from "../../src/controller/ControllerRetry.js"
 import { Token } from "../../src/controller/Token.js"
@@ -145,6 +145,22 @@ describe("ControllerClient", () => {
       yield* Fiber.join(fiber)
       expect(yield* count).toBe(2)
       expect(warnings).toContain("Retry-After too long: waiting less")
+    }))
+
+  it.effect("a failing controller is one warning for the whole streak (every retry, every call), and one line when it answers again", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message, logLevel }) => void lines.push(`${logLevel.label} ${String(message)}`))
+      const { client } = yield* setup([{ status: 503 }, { status: 503 }, { status: 502 }, { status: 500 }, { status: 200 }], { ...settings.retry, attempts: 2 })
+      const calls = Effect.all([
+        Effect.exit(client.registerRoute(register)), Effect.exit(client.registerRoute(register)), client.registerRoute(register)
+      ]).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.Debug))
+      const fiber = yield* Effect.fork(calls)
+      yield* TestClock.adjust(Duration.seconds(10))
+      yield* Fiber.join(fiber)
+      expect(lines.filter((l) => l.startsWith("WARN"))).toEqual(["WARN controller request failed"])
+      expect(lines.filter((l) => l.startsWith("DEBUG controller request failed"))).toHaveLength(3)
+      expect(lines.filter((l) => l.startsWith("INFO"))).toEqual(["INFO controller answers again"])
     }))
 
   it.effect("times a request out after 30 s and retries it", () =>
