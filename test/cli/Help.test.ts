@@ -20,4 +20,10 @@ describe("help (built program)", () => {
     expect(result.code).toBe(2)
     expect(result.stderr.trim()).toMatch(/^error: invalid (--api-url|-f): needs a value$/)
   })
+
+  it.each([["LOG_LEVEL", "verbose"], ["LOG_FORMAT", "xml"]])("%s=%s is one error line naming it, exit 2", (name, value) => {
+    const result = runCli(["run"], { [name]: value })
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toMatch(new RegExp(`^error: invalid ${name}: expected [^\\n]+$`))
+  })
 })

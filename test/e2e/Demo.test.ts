@@ -12,5 +12,13 @@ describe("npm run demo", () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/demo.ts"], { cwd: root, timeout: 90_000 })
     expect(stdout).toContain("demo: every step converged")
     expect(stdout.match(/: converged/g)).toHaveLength(5)
+    // What the agent said (its pretty log lines, prefixed "agent |"): each thing it did, the mode
+    // switch with its grace period, in single lines without fiber ids.
+    const agent = stdout.split("\n").filter((line) => line.startsWith("  agent | "))
+    for (const said of ["routes synced", "route registered hostname=docs.example.com", "route unregistered hostname=docs.example.com",
+      "load balancer address lost: switching to tunnel routing after the grace period", "private cluster detected - using tunnel routing"]) {
+      expect(agent.some((line) => line.includes(said)), said).toBe(true)
+    }
+    expect(agent.some((line) => /fiber|#\d+/.test(line))).toBe(false)
   }, 100_000)
 })
