@@ -27,31 +27,16 @@ const spanText = (span: Span): string => {
   }
 }
 
-const paragraphs = (doc: HelpDoc): ReadonlyArray<string> => {
-  switch (doc._tag) {
-    case "Paragraph":
-      return [spanText(doc.value)]
-    case "Sequence":
-      return [...paragraphs(doc.left), ...paragraphs(doc.right)]
-    case "Enumeration":
-      return doc.elements.flatMap(paragraphs)
-    default:
-      return []
-  }
+/** Everything `pick` finds in a doc, in order, looking through sequences and enumerations. */
+const collect = <A>(doc: HelpDoc, pick: (doc: HelpDoc) => ReadonlyArray<A> | undefined): ReadonlyArray<A> => {
+  const found = pick(doc)
+  if (found !== undefined) return found
+  if (doc._tag === "Sequence") return [...collect(doc.left, pick), ...collect(doc.right, pick)]
+  return doc._tag === "Enumeration" ? doc.elements.flatMap((element) => collect(element, pick)) : []
 }
 
-const definitions = (doc: HelpDoc): ReadonlyArray<readonly [Span, HelpDoc]> => {
-  switch (doc._tag) {
-    case "DescriptionList":
-      return doc.definitions
-    case "Sequence":
-      return [...definitions(doc.left), ...definitions(doc.right)]
-    case "Enumeration":
-      return doc.elements.flatMap(definitions)
-    default:
-      return []
-  }
-}
+const paragraphs = (doc: HelpDoc) => collect(doc, (d) => (d._tag === "Paragraph" ? [spanText(d.value)] : undefined))
+const definitions = (doc: HelpDoc) => collect(doc, (d) => (d._tag === "DescriptionList" ? d.definitions : undefined))
 
 // What the CLI library writes into every option's description: the type and the optionality.
 const generic = /^(A user-defined piece of text|A true or false value|An integer|A file|This setting is optional|This option (may|must) be repeated)/

@@ -5,11 +5,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Scope } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
 import { eventually } from "../support/Eventually.js"
+import { freePort } from "../support/Ports.js"
 import { simulator, type Simulator } from "../support/ApiServerSimulator.js"
 import { backend, ingress, path, rule, service } from "../support/Builders.js"
 import { startCli } from "../support/Cli.js"
@@ -17,13 +17,6 @@ import { serveController } from "../support/ControllerServer.js"
 
 const dir = mkdtempSync(join(tmpdir(), "agent-e2e-"))
 const tokens = new Map([["agent-token", "uid-e2e"]])
-const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as AddressInfo).port
-    server.close(() => resolve(port))
-  })
-}))
 
 const twoPaths = (name: string, host: string) =>
   ingress({ name, rules: [rule(host, path("/", backend("web", 80)), path("/api", backend("api", 8080)))] })

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
-import { createServer as createNetServer, type AddressInfo } from "node:net"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../../src/kubernetes/Resources.js"
@@ -15,18 +15,12 @@ import { simulator } from "../support/ApiServerSimulator.js"
 import { ingress } from "../support/Builders.js"
 import { startCli } from "../support/Cli.js"
 import { eventually } from "../support/Eventually.js"
+import { freePort } from "../support/Ports.js"
 
 const controllerToken = "ctl-secret-5b1e9a7c"
 const kubeToken = "kube-secret-93f0d2aa"
 const dir = mkdtempSync(join(tmpdir(), "agent-secrets-"))
 
-const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
-  const server = createNetServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as AddressInfo).port
-    server.close(() => resolve(port))
-  })
-}))
 
 /** A controller that answers every call with an error whose body echoes the request's headers. */
 const echoingController = Effect.acquireRelease(Effect.async<{ readonly url: string; readonly close: () => void }>((resume) => {

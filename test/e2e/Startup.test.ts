@@ -5,7 +5,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../../src/kubernetes/Resources.js"
@@ -14,15 +13,9 @@ import { ingress } from "../support/Builders.js"
 import { startCli } from "../support/Cli.js"
 import { serveController } from "../support/ControllerServer.js"
 import { eventually } from "../support/Eventually.js"
+import { freePort } from "../support/Ports.js"
 
 const dir = mkdtempSync(join(tmpdir(), "agent-startup-"))
-const freePort = () => Effect.promise(() => new Promise<number>((resolve) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as AddressInfo).port
-    server.close(() => resolve(port))
-  })
-}))
 
 const agentAgainst = (kubeconfig: string, controllerUrl: string, adminPort: number) => Effect.acquireRelease(
   Effect.sync(() => startCli(["run"], {
