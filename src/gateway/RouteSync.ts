@@ -78,16 +78,16 @@ const engineSettings = (settings: RouteSyncSettings): Effect.Effect<EngineSettin
     retryDelays, authRetry: Duration.toMillis(settings.authRetry)
   }))
 
-/**
- * One term: waits for the caches, feeds the step and makes its calls. Runs until interrupted;
- * with `once`, ends after its first authoritative sync and returns the state.
- */
 /** What a term shares with whoever stops it: its calls in flight, and whether it is draining. */
 interface TermControl {
   readonly calls: Ref.Ref<Option.Option<FiberSet.FiberSet>>
   readonly draining: Ref.Ref<boolean>
 }
 
+/**
+ * One term: waits for the caches, feeds the step and makes its calls. Runs until interrupted;
+ * with `once`, ends after its first authoritative sync and returns the state.
+ */
 const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effect.Effect<void>, once: boolean, control?: TermControl) =>
   Effect.gen(function* () {
     const cache = yield* ClusterCache
@@ -111,8 +111,8 @@ const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effe
     if (control !== undefined) yield* Ref.set(control.calls, Option.some(calls))
     const timer = yield* FiberHandle.make()
 
-    /** Starts a call; its answer comes back as an input. A sync first interrupts the hostname calls. */
     const draining = control === undefined ? Effect.succeed(false) : Ref.get(control.draining)
+    /** Starts a call (none while draining); its answer comes back as an input. A sync first interrupts the hostname calls. */
     const dispatch = (call: EngineCall) => Effect.flatMap(draining, (stopping) => stopping ? Effect.void : Effect.zipRight(
       call._tag === "Sync" ? FiberSet.clear(calls) : Effect.void,
       FiberSet.run(calls, Effect.flatMap(writer.run(call), (answer) => Queue.offer(inputs, answer)))))
