@@ -107,7 +107,8 @@ const makeLive = (settings: ControllerSettings) => Effect.gen(function* () {
       log("controller request failed").pipe(Effect.annotateLogs({ operation, error: error.message, ...(hostname === undefined ? {} : { hostname }) }))
     return Effect.flatMap(Ref.getAndSet(failing, true), (before) => line(before ? Effect.logDebug : Effect.logWarning))
   }
-  const answered = Effect.flatMap(Ref.getAndSet(failing, false), (before) => (before ? Effect.logInfo("controller answers again") : Effect.void))
+  const answered = Effect.flatMap(Ref.get(failing), (before) =>
+    (before ? Effect.zipRight(Ref.set(failing, false), Effect.logInfo("controller answers again")) : Effect.void))
 
   /** One exchange: token, request, classification; 2xx yields the body text. */
   const exchange = (operation: Operation, path: string, body: string | undefined, hostname?: string) =>

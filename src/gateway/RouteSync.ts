@@ -152,15 +152,21 @@ const stuckAfterMillis = 10 * 60_000
 const iso = (millis: number | undefined) => (millis === undefined ? null : new Date(millis).toISOString())
 
 const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
-  const run = yield* SubscriptionRef.make<Run>({ _tag: "Idle" })
+  const run = yield* Ref.make<Run>({ _tag: "Idle" })
+  // Whether the running term's first sync succeeded: changes rarely, and is what `synced` follows.
+  // (The state itself goes in a plain Ref: a SubscriptionRef takes a semaphore on every turn.)
+  const syncedNow = yield* SubscriptionRef.make(false)
   const handle = yield* FiberHandle.make<void>()
   const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter>()
-  const status = Effect.map(SubscriptionRef.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
+  const status = Effect.map(Ref.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
 
-  const publish = (state: EngineState) => SubscriptionRef.set(run, { _tag: "Running", state })
-  const ended = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)
-    ? SubscriptionRef.set(run, { _tag: "Idle" })
-    : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(SubscriptionRef.set(run, { _tag: "Stopped" })))
+  const publish = (state: EngineState) => Effect.zipRight(
+    Ref.set(run, { _tag: "Running", state }),
+    Effect.flatMap(SubscriptionRef.get(syncedNow), (was) => (was === state.synced ? Effect.void : SubscriptionRef.set(syncedNow, state.synced))))
+  const ended = (cause: Cause.Cause<never>) => Effect.zipRight(SubscriptionRef.set(syncedNow, false), endedWith(cause))
+  const endedWith = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)
+    ? Ref.set(run, { _tag: "Idle" })
+    : Effect.logError("sync engine stopped", cause).pipe(Effect.zipRight(Ref.set(run, { _tag: "Stopped" })))
   const control: TermControl = { calls: yield* Ref.make(Option.none<FiberSet.FiberSet>()), draining: yield* Ref.make(false) }
   const start = Ref.set(control.draining, false).pipe(Effect.zipRight(FiberHandle.run(handle, term(settings, publish, false, control).pipe(
     Effect.scoped, Effect.asVoid, Effect.onExit((exit) => (exit._tag === "Failure" ? ended(exit.cause) : Effect.void)),
@@ -173,14 +179,14 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   })
 
   yield* observe(run, status)
-  const synced = Stream.runDrain(Stream.takeUntil(run.changes, (r) => r._tag === "Running" && r.state.synced))
+  const synced = Stream.runDrain(Stream.takeUntil(syncedNow.changes, (done) => done))
   return RouteSync.of({ status, start, stop: FiberHandle.clear(handle), drain, synced })
 })
 
 /** The engine's probe and gauges. */
-const observe = (run: SubscriptionRef.SubscriptionRef<Run>, status: Effect.Effect<Option.Option<EngineStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
+const observe = (run: Ref.Ref<Run>, status: Effect.Effect<Option.Option<EngineStatus>>): Effect.Effect<void, never, Metrics | Probes | Scope.Scope> =>
   Effect.gen(function* () {
-    const stopped = Effect.map(SubscriptionRef.get(run), (r) => (r._tag === "Stopped" ? ["sync engine stopped"] : []))
+    const stopped = Effect.map(Ref.get(run), (r) => (r._tag === "Stopped" ? ["sync engine stopped"] : []))
     yield* (yield* Probes).add({
       readiness: Effect.zipWith(stopped, status, (reasons, s) => [...reasons, ...Option.match(s, {
         onNone: () => [],
