@@ -203,14 +203,12 @@ const hostDone = (s: Draft, input: Extract<EngineInput, { _tag: "HostDone" }>, n
   if (Option.isNone(flight) || flight.value.ticket !== input.ticket) return
   const hostname = input.hostname
   s.inFlight = HashMap.remove(s.inFlight, hostname)
-  let routes = Option.getOrElse(HashMap.get(s.registered, hostname), () => [])
-  if (input.unregistered) {
-    routes = []
-    s.refused = HashSet.remove(s.refused, hostname)
-  }
+  const before = Option.getOrElse(HashMap.get(s.registered, hostname), () => [])
+  if (input.unregistered) s.refused = HashSet.remove(s.refused, hostname)
   const replaced = new Set(input.registered.map((r) => r.key))
-  const merged = [...routes.filter((r) => !replaced.has(r.key)), ...input.registered]
-  s.registeredRoutes += merged.length - Option.getOrElse(HashMap.get(s.registered, hostname), () => []).length
+  const kept = input.unregistered ? [] : before.filter((r) => !replaced.has(r.key))
+  const merged = [...kept, ...input.registered]
+  s.registeredRoutes += merged.length - before.length
   s.registered = merged.length === 0 ? HashMap.remove(s.registered, hostname) : HashMap.set(s.registered, hostname, merged)
   if (input.conflict) s.refused = HashSet.add(s.refused, hostname)
   if (input.failure !== undefined) {
