@@ -35,7 +35,7 @@ export const shutdownDrain = Duration.seconds(10)
 export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metrics.layer({ processMetrics }), Probes.layer)
 
 /** What every replica runs: the cache, the detector, the writer's client side. */
-export const watchingLayer = (parts: AgentParts) =>
+export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "detector">) =>
   ClusterDetector.layer(parts.detector).pipe(
     Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope)),
     Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))

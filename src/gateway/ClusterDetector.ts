@@ -4,7 +4,7 @@
  * follows it: the sync engine, the tunnel, the heartbeat. Owns its `/status` fields and the
  * routing-mode metric.
  */
-import { Chunk, Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Stream, SubscriptionRef } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import { decideRouting, type DirectWithoutEndpoint, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
 import { initialModeState, sameRouting, trackMode, type ModeState } from "../domain/ModeTracking.js"
 import { Metrics } from "../observability/Metrics.js"
@@ -45,7 +45,7 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
   const cache = yield* ClusterCache
   const metrics = yield* Metrics
   const mode = yield* SubscriptionRef.make<ModeState>(initialModeState)
-  const problem = yield* SubscriptionRef.make<Option.Option<string>>(Option.none())
+  const problem = yield* Ref.make<Option.Option<string>>(Option.none())
   const first = yield* Deferred.make<Either.Either<RoutingDecision, DirectWithoutEndpoint>>()
   /** A Service changed or the grace period ended: evaluate again (one pending wake is enough). */
   const wakes = yield* Queue.sliding<void>(1)
@@ -56,11 +56,11 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
     const computed = decideRouting([...(yield* cache.snapshot).services.values()], settings.overrides)
     yield* Deferred.succeed(first, computed)
     if (computed._tag === "Left") {
-      const previous = yield* SubscriptionRef.getAndSet(problem, Option.some(computed.left.message))
+      const previous = yield* Ref.getAndSet(problem, Option.some(computed.left.message))
       if (Option.isNone(previous)) yield* Effect.logError("no routing decision").pipe(Effect.annotateLogs({ error: computed.left.message }))
       return
     }
-    yield* SubscriptionRef.set(problem, Option.none())
+    yield* Ref.set(problem, Option.none())
     const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     const before = yield* SubscriptionRef.get(mode)
     const next = trackMode(before, computed.right, now, graceMillis)
@@ -88,7 +88,7 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
   const current = Effect.map(SubscriptionRef.get(mode), (m) => Option.fromNullable(m.effective))
   yield* (yield* Probes).add({
     status: Effect.map(SubscriptionRef.get(mode), (m) => statusFields(m.effective)),
-    readiness: Effect.map(SubscriptionRef.get(problem), Option.match({ onNone: () => [], onSome: (p) => [`no routing decision: ${p}`] }))
+    readiness: Effect.map(Ref.get(problem), Option.match({ onNone: () => [], onSome: (p) => [`no routing decision: ${p}`] }))
   })
   const routingMode = yield* metrics.gauge({ name: "gateway_routing_mode", help: "The routing mode in force (1) and the other (0).", labels: ["mode"] })
   yield* metrics.onScrape(Effect.flatMap(current, (decision) => Effect.forEach(["direct", "tunnel"] as const, (m) =>

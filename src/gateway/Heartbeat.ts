@@ -39,7 +39,7 @@ export class Heartbeat extends Context.Tag("pipeops-agent/gateway/Heartbeat")<He
 }
 
 /** How sending has gone: the current failure streak and the last success. */
-interface Record {
+interface Sending {
   readonly failures: number
   readonly lastError: string | undefined
   readonly lastSentAt: number | undefined
@@ -51,7 +51,7 @@ const make = (settings: HeartbeatSettings) => Effect.gen(function* () {
   const detector = yield* ClusterDetector
   const probes = yield* Probes
   const api = yield* KubernetesApi
-  const record = yield* Ref.make<Record>({ failures: 0, lastError: undefined, lastSentAt: undefined })
+  const record = yield* Ref.make<Sending>({ failures: 0, lastError: undefined, lastSentAt: undefined })
   const k8sVersion = yield* Ref.make("")
   const sent = yield* (yield* Metrics).counter({ name: "heartbeats_total", help: "Heartbeats sent, by outcome.", labels: ["status"] })
 

@@ -3,13 +3,11 @@
  */
 import { Duration, Effect, Layer, Option, TestClock } from "effect"
 import { selectAll } from "../../src/domain/IngressSelection.js"
-import { ClusterCache } from "../../src/gateway/ClusterCache.js"
-import { ClusterDetector, type DetectorSettings } from "../../src/gateway/ClusterDetector.js"
+import { observabilityLayer, watchingLayer } from "../../src/cli/Agent.js"
+import { watchEverything } from "../../src/gateway/ClusterCache.js"
+import type { DetectorSettings } from "../../src/gateway/ClusterDetector.js"
 import { Heartbeat, type HeartbeatSettings } from "../../src/gateway/Heartbeat.js"
-import { RouteWriter } from "../../src/gateway/RouteWriter.js"
 import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../../src/gateway/RouteSync.js"
-import { Metrics } from "../../src/observability/Metrics.js"
-import { Probes } from "../../src/observability/Probes.js"
 import { defaultReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
 import { defaultBackoffPolicy } from "../../src/kubernetes/WatchBackoff.js"
@@ -42,12 +40,11 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   yield* control.inject("watch", ingresses, ...(setup.watchFaults?.ingresses ?? []))
   const controller = yield* makeRecordingController
   const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: selectAll, ...setup.settings }
-  const cache = ClusterCache.layer({ ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300], backoff: { ...defaultBackoffPolicy, jitter: false } })
-  const detector = ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector })
-  const base = detector.pipe(
-    Layer.provideMerge(cache), Layer.provideMerge(RouteWriter.layer("c-1").pipe(Layer.provide(controller.layer))),
-    Layer.provideMerge(Layer.merge(Metrics.layer({ processMetrics: false }), Probes.layer)),
-    Layer.provideMerge(controller.layer), Layer.provideMerge(kubernetes))
+  const base = watchingLayer({
+    clusterUuid: "c-1", watchScope: watchEverything,
+    reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300], backoff: { ...defaultBackoffPolicy, jitter: false } },
+    detector: { overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector }
+  }).pipe(Layer.provideMerge(Layer.mergeAll(observabilityLayer(false), controller.layer, kubernetes)))
   const heartbeat = Heartbeat.layer({
     clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), tunnelConnected: Effect.succeed(false), ...setup.heartbeat
   })

@@ -25,8 +25,6 @@ export interface FakeControl {
   readonly store: ClusterStore
   /** Queues `fault` for the next `op` on `resource`. */
   readonly inject: (op: "list" | "watch", resource: Resource, ...faults: ReadonlyArray<Fault>) => Effect.Effect<void>
-  /** Queues a status for the next lease read. */
-  readonly failLeaseRead: (status: number) => Effect.Effect<void>
   /** From now on every request fails as if the network were cut (a crashed replica reaches nothing). */
   readonly sever: Effect.Effect<void>
   /** Every request served, as `list ingresses rv=… limit=… continue=…` / `watch ingresses rv=…`. */
@@ -135,7 +133,6 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
     store,
     inject: (op, resource, ...added) => Ref.update(faults, (all) => [...all, ...added.map((fault) => ({ key: `${op} ${resource.plural}`, fault }))]),
     sever: Ref.set(severed, true),
-    failLeaseRead: (status) => Ref.update(faults, (all) => [...all, { key: "get lease", fault: { kind: "status", status } as const }]),
     requests: Ref.get(requests),
     count: (prefix) => Effect.map(Ref.get(requests), (all) => all.filter((r) => r.startsWith(prefix)).length)
   }
@@ -146,8 +143,6 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
     version: Effect.succeed("v1.31.0"),
     getLease: (namespace, name) => reachable("get lease", Effect.gen(function* () {
       yield* Ref.update(requests, (r) => [...r, `get lease ${namespace}/${name}`])
-      const fault = yield* takeFault(`get lease`)
-      if (fault?.kind === "status") return yield* error(`get lease ${namespace}/${name}`, fault.status)
       const found = store.leases.get(namespace, name)
       return found === undefined ? undefined : leaseOf(found)
     })),
