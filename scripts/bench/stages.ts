@@ -24,6 +24,7 @@ import { defaultReflectorOptions, makeReflector } from "../../src/kubernetes/Ref
 import { ingresses } from "../../src/kubernetes/Resources.js"
 import { Metrics } from "../../src/observability/Metrics.js"
 import { Probes } from "../../src/observability/Probes.js"
+import { Tunnel } from "../../src/tunnel/Tunnel.js"
 import type { Simulator } from "../../test/support/ApiServerSimulator.js"
 import { startSimulator, twoRoutes } from "./harness.js"
 
@@ -44,6 +45,7 @@ const engineWith = (client: (registered: () => void) => Layer.Layer<ControllerCl
       if (registers === 2 * events) Deferred.unsafeDone(done, Effect.void)
     }
     const context = yield* Layer.build(RouteSync.layer(engineSettings).pipe(
+      Layer.provideMerge(Tunnel.off),
       Layer.provideMerge(ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60) })),
       Layer.provideMerge(ClusterCache.layer(defaultReflectorOptions)),
       Layer.provideMerge(RouteWriter.layer("stages").pipe(Layer.provide(client(registered))))))

@@ -4,6 +4,7 @@
  * watches (the cache, the detector); only the leader writes (the sync engine, the heartbeat).
  */
 import { Duration, Effect, Layer, type Option } from "effect"
+import type { InvalidSetting } from "../config/Settings.js"
 import { whileLeading } from "../election/Leadership.js"
 import { LeaderElection, type ElectionSettings } from "../election/LeaderElection.js"
 import { ClusterCache, type WatchScope } from "../gateway/ClusterCache.js"
@@ -14,6 +15,7 @@ import { RouteWriter } from "../gateway/RouteWriter.js"
 import type { ReflectorOptions } from "../kubernetes/Reflector.js"
 import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
+import { Tunnel } from "../tunnel/Tunnel.js"
 
 export interface AgentParts {
   readonly clusterUuid: string
@@ -26,6 +28,8 @@ export interface AgentParts {
   readonly heartbeatInterval: Duration.Duration
   /** The Lease to elect the writer through; `None`: this replica writes without one. */
   readonly election: Option.Option<Omit<ElectionSettings, "identity">>
+  /** The tunnel every replica keeps in tunnel mode; absent: none (a dry run, `--once`, tests). */
+  readonly tunnel?: Layer.Layer<Tunnel, InvalidSetting, ClusterDetector | Metrics | Probes> | undefined
 }
 
 /** How long a shutdown waits for the controller calls in flight. */
@@ -34,15 +38,16 @@ export const shutdownDrain = Duration.seconds(10)
 /** The metrics registry and the probes every feature adds to; `processMetrics` adds the process's. */
 export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metrics.layer({ processMetrics }), Probes.layer)
 
-/** What every replica runs: the cache, the detector, the writer's client side. */
-export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "detector">) =>
-  ClusterDetector.layer(parts.detector).pipe(
+/** What every replica runs: the cache, the detector, the tunnel, the writer's client side. */
+export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "detector" | "tunnel">) =>
+  (parts.tunnel ?? Tunnel.off).pipe(
+    Layer.provideMerge(ClusterDetector.layer(parts.detector)),
     Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope)),
     Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))
 
 /** The whole agent: `watchingLayer`, and the engine and heartbeat while this replica leads. */
 export const agentLayer = (parts: AgentParts) => {
-  const heartbeat = Heartbeat.layer({ clusterUuid: parts.clusterUuid, agentId: parts.agentId, interval: parts.heartbeatInterval, tunnelConnected: Effect.succeed(false) })
+  const heartbeat = Heartbeat.layer({ clusterUuid: parts.clusterUuid, agentId: parts.agentId, interval: parts.heartbeatInterval })
   const election = parts.election._tag === "Some"
     ? LeaderElection.layer({ ...parts.election.value, identity: parts.agentId })
     : LeaderElection.layerAlways(parts.agentId)

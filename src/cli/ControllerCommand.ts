@@ -2,26 +2,30 @@
  * `pipeops-agent controller`: the reference controller, for end-to-end tests and the demo.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FileSystem, HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Either, Layer, Option } from "effect"
-import { createServer } from "node:http"
+import { FileSystem } from "@effect/platform"
+import { Effect, Either, Option } from "effect"
 import { InvalidSetting, parsePort } from "../config/Settings.js"
 import type { CommandHelp } from "./Help.js"
-import * as ReferenceController from "../reference-controller/Server.js"
+import { serve } from "../reference-controller/Serve.js"
 import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+
+const checkPort = (flag: string, port: number) => Either.match(parsePort(String(port)), {
+  onLeft: (reason) => Effect.fail(invalid(`invalid ${flag}: ${reason}`)),
+  onRight: Effect.succeed
+})
 
 const options = {
   host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("address to listen on")),
   port: Options.integer("port").pipe(
     Options.withDefault(8090),
-    Options.mapEffect((port) => Either.match(parsePort(String(port)), {
-      onLeft: (reason) => Effect.fail(invalid(`invalid --port: ${reason}`)),
-      onRight: Effect.succeed
-    })),
+    Options.mapEffect((port) => checkPort("--port", port)),
     Options.withDescription("port to listen on; 0 picks a free one")),
+  edgePort: Options.integer("edge-port").pipe(
+    Options.optional,
+    Options.mapEffect((port) => Option.match(port, { onNone: () => Effect.succeed(Option.none<number>()), onSome: (p) => Effect.map(checkPort("--edge-port", p), Option.some) })),
+    Options.withDescription("also serve public traffic on this port: routed by Host through the registry, direct or over the tunnels")),
   tokens: Options.text("token").pipe(
     Options.repeated,
     Options.mapEffect((specs) => Effect.forEach(specs, (spec) => Either.match(parseBinding(spec), {
@@ -56,16 +60,15 @@ export const controllerHelp: CommandHelp = {
 }
 
 /** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM). */
-export const controllerCommand = Command.make("controller", options, ({ host, port, tokens, tokensFile }) =>
+export const controllerCommand = Command.make("controller", options, ({ host, port, edgePort, tokens, tokensFile }) =>
   Effect.gen(function* () {
     const bound = yield* bindings(tokens, tokensFile)
-    const server = NodeHttpServer.layer(() => createServer(), { host, port })
-    const announce = Layer.effectDiscard(HttpServer.addressWith((address) =>
-      Effect.logInfo("controller listening").pipe(Effect.annotateLogs({
-        address: HttpServer.formatAddress(address),
-        port: address._tag === "TcpAddress" ? address.port : 0,
-        clusters: [...new Set(bound.values())].length
-      }))))
-    return yield* Layer.launch(Layer.mergeAll(ReferenceController.layer(bound), announce).pipe(Layer.provide(server)))
-  })
+    const serving = yield* serve(bound, { host, port, edgePort: Option.getOrUndefined(edgePort) }).pipe(
+      Effect.mapError((e) => new InvalidSetting({ setting: e.address.endsWith(`:${port}`) ? "--port" : "--edge-port", reason: e.reason })))
+    yield* Effect.logInfo("controller listening").pipe(Effect.annotateLogs({
+      address: `http://${host}:${serving.port}`, port: serving.port, edge_port: serving.edgePort ?? null,
+      clusters: [...new Set(bound.values())].length
+    }))
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
 ).pipe(Command.withDescription(controllerHelp.summary))

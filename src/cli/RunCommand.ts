@@ -21,6 +21,7 @@ import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
 import * as AdminServer from "../observability/AdminServer.js"
 import { Probes } from "../observability/Probes.js"
+import { defaultTunnelTiming, parseUpstream, Tunnel } from "../tunnel/Tunnel.js"
 import { agentLayer, observabilityLayer, watchingLayer, type AgentParts } from "./Agent.js"
 import type { CommandHelp } from "./Help.js"
 import { routingFlags, textFlag } from "./RoutingOptions.js"
@@ -39,17 +40,30 @@ const flags = {
   leaderElectionLeaseDuration: textFlag("leader-election-lease-duration", "how long a lease lasts unrenewed, e.g. 15s"),
   leaderElectionRenewDeadline: textFlag("leader-election-renew-deadline", "a leader that cannot renew for this long stops writing, e.g. 10s"),
   leaderElectionRetryPeriod: textFlag("leader-election-retry-period", "how often the lease is read and renewed, e.g. 2s"),
+  tunnelConnections: textFlag("tunnel-connections", "tunnel connections per replica in tunnel mode (PIPEOPS_TUNNEL_CONNECTIONS, default 2)"),
+  tunnelUpstream: textFlag("tunnel-upstream", "host:port that tunnel traffic goes to (PIPEOPS_TUNNEL_UPSTREAM; default: the ingress controller Service)"),
+  tunnelUpstreamTimeout: textFlag("tunnel-upstream-timeout", "no response headers from the upstream within this time: 504, e.g. 60s"),
   adminPort: textFlag("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
 }
 
+/** The token from the config: its value, or its file re-read when it changes. */
+const tokenLayer = (config: AgentConfig) => config.token._tag === "Value"
+  ? Token.fromValue(config.token.value)
+  : Token.fromFile(config.token.path).pipe(Layer.provide(NodeContext.layer), Layer.mapError((e) => new InvalidSetting({ setting: "PIPEOPS_TOKEN_FILE", reason: e.message })))
+
+/** The tunnel of tunnel mode, dialing the controller with the config's token. */
+const tunnelLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, clusterUuid: string, agentId: string) =>
+  Tunnel.layer({
+    apiUrl: config.apiUrl, clusterUuid, agentId, connections: config.tunnel.connections,
+    upstream: Option.flatMap(Option.fromNullable(config.tunnel.upstream), parseUpstream),
+    upstreamTimeout: config.tunnel.upstreamTimeout, timing: defaultTunnelTiming, proxy: undefined
+  }).pipe(Layer.provide(token))
+
 /** The controller client: real (token from the config) or dry-run. */
-const controllerLayer = (config: AgentConfig, dryRun: boolean, agentId: string) => {
+const controllerLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, dryRun: boolean, agentId: string) => {
   if (dryRun) return ControllerClient.layerDryRun
-  const token = config.token._tag === "Value"
-    ? Token.fromValue(config.token.value)
-    : Token.fromFile(config.token.path).pipe(Layer.provide(NodeContext.layer), Layer.mapError((e) => new InvalidSetting({ setting: "PIPEOPS_TOKEN_FILE", reason: e.message })))
   return ControllerClient.layer({ apiUrl: config.apiUrl, timeout: Duration.seconds(30), retry: defaultRetryPolicy, agentId }).pipe(
     Layer.provide(Layer.merge(ControllerTransport.layer, token)))
 }
@@ -80,15 +94,17 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: showUrl(config.apiUrl), dry_run: dryRun }))
   const agentId = yield* makeAgentId
   const election = config.leaderElection.enabled && !dryRun ? Option.some(config.leaderElection) : Option.none()
+  const token = tokenLayer(config)
   const partsFor = (clusterUuid: string): AgentParts => ({
     clusterUuid, agentId, reflector: defaultReflectorOptions, watchScope: scopeFor(config.selection, config.overrides),
     detector: { overrides: config.overrides, gracePeriod: config.modeGracePeriod },
     routeSync: { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval },
     heartbeatInterval: config.heartbeatInterval,
-    // A dry run never takes the lease from a real writer.
-    election
+    // A dry run never takes the lease from a real writer, nor dials a tunnel.
+    election,
+    tunnel: dryRun || onlyOnce ? undefined : tunnelLayer(config, token, clusterUuid, agentId)
   })
-  const inputs = Layer.mergeAll(KubernetesApi.layerConfig, controllerLayer(config, dryRun, agentId), observabilityLayer(true))
+  const inputs = Layer.mergeAll(KubernetesApi.layerConfig, controllerLayer(config, token, dryRun, agentId), observabilityLayer(true))
   if (onlyOnce) {
     return yield* Effect.scoped(Effect.gen(function* () {
       const parts = partsFor(yield* resolveClusterUuid(config.clusterUuid))

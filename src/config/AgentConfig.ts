@@ -12,7 +12,7 @@ import type { IngressSelection } from "../domain/IngressSelection.js"
 import { parseLabelSelector } from "../domain/LabelSelector.js"
 import { checkConfigFile } from "./ConfigFile.js"
 import {
-  InvalidSetting, parseBoolean, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
+  InvalidSetting, parseBoolean, parseCount, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
   parseRoutingMode, parseServiceRef, tokenProblem
 } from "./Settings.js"
 
@@ -35,6 +35,17 @@ export interface AgentConfig {
   readonly heartbeatInterval: Duration.Duration
   readonly adminPort: number
   readonly leaderElection: ElectionConfig
+  readonly tunnel: TunnelConfig
+}
+
+/** The tunnel's settings (routing mode `tunnel`). */
+export interface TunnelConfig {
+  /** Connections kept open per replica. */
+  readonly connections: number
+  /** `host:port` to send tunnel traffic to instead of the detected ingress controller Service. */
+  readonly upstream: string | undefined
+  /** No response headers from the upstream within this time: 504. */
+  readonly upstreamTimeout: Duration.Duration
 }
 
 /** How replicas elect the one that writes; `enabled: false` writes without a Lease. */
@@ -74,6 +85,9 @@ export interface RunFlags extends RoutingFlags {
   readonly leaderElectionLeaseDuration?: string | undefined
   readonly leaderElectionRenewDeadline?: string | undefined
   readonly leaderElectionRetryPeriod?: string | undefined
+  readonly tunnelConnections?: string | undefined
+  readonly tunnelUpstream?: string | undefined
+  readonly tunnelUpstreamTimeout?: string | undefined
 }
 
 /** One setting's names: its flag, environment variable and file key (absent where it has none). */
@@ -117,6 +131,11 @@ export const settings = {
   leaderElectionRetryPeriod: {
     flag: "leaderElectionRetryPeriod", flagName: "--leader-election-retry-period", env: "PIPEOPS_LEADER_ELECTION_RETRY_PERIOD",
     file: "leader_election.retry_period"
+  },
+  tunnelConnections: { flag: "tunnelConnections", flagName: "--tunnel-connections", env: "PIPEOPS_TUNNEL_CONNECTIONS", file: "gateway.tunnel_connections" },
+  tunnelUpstream: { flag: "tunnelUpstream", flagName: "--tunnel-upstream", env: "PIPEOPS_TUNNEL_UPSTREAM", file: "gateway.tunnel_upstream" },
+  tunnelUpstreamTimeout: {
+    flag: "tunnelUpstreamTimeout", flagName: "--tunnel-upstream-timeout", env: "PIPEOPS_TUNNEL_UPSTREAM_TIMEOUT", file: "gateway.tunnel_upstream_timeout"
   }
 } as const satisfies Record<string, Setting>
 
@@ -206,8 +225,15 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const heartbeat = yield* optional(yield* get(settings.heartbeatInterval), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
   const leaderElection = yield* loadElection(get)
+  const tunnelConnections = yield* optional(yield* get(settings.tunnelConnections), parseCount(1, 16))
+  const tunnelUpstreamTimeout = yield* optional(yield* get(settings.tunnelUpstreamTimeout), parseDuration)
+  const tunnel: TunnelConfig = {
+    connections: tunnelConnections ?? 2,
+    upstream: yield* optional(yield* get(settings.tunnelUpstream), parseEndpoint),
+    upstreamTimeout: durationOr(tunnelUpstreamTimeout, Duration.seconds(60))
+  }
   return {
-    apiUrl, token, ...routing, leaderElection,
+    apiUrl, token, ...routing, leaderElection, tunnel,
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     heartbeatInterval: heartbeat === undefined ? Duration.seconds(30) : Duration.millis(heartbeat),

@@ -85,6 +85,14 @@ export const parsePort = (value: string): Either.Either<number, string> => {
 }
 
 /** `true` or `false`. */
+/** A whole number from `min` to `max`. */
+export const parseCount = (min: number, max: number) => (value: string): Either.Either<number, string> => {
+  const count = Number(value.trim())
+  return Number.isInteger(count) && count >= min && count <= max && value.trim() !== ""
+    ? Either.right(count)
+    : Either.left(`expected a whole number from ${min} to ${max}, got "${value}"`)
+}
+
 export const parseBoolean = (value: string): Either.Either<boolean, string> =>
   value === "true" ? Either.right(true) : value === "false" ? Either.right(false) : Either.left(`expected true or false, got "${value}"`)
 

@@ -37,6 +37,8 @@ export interface RoutingDecision {
   readonly isPrivate: boolean
   /** `namespace/name` of the Service the decision was read from, if one was found. */
   readonly ingressService: Option.Option<string>
+  /** Where tunnel traffic goes: that Service as `<name>.<namespace>.svc:<port>`. */
+  readonly upstream: Option.Option<string>
 }
 
 /** `direct` was forced but there is no endpoint: neither detected nor given. */
@@ -93,6 +95,10 @@ export const endpointPort = (service: ServiceView): Option.Option<number> => {
   )
 }
 
+/** A Service's in-cluster address for tunnel traffic, on its endpoint port. */
+export const serviceUpstream = (service: ServiceView): Option.Option<string> =>
+  Option.map(endpointPort(service), (port) => `${service.metadata.name}.${service.metadata.namespace ?? "default"}.svc:${port}`)
+
 /** The detected public endpoint (`address:port`) of a Service, if it has one. */
 export const detectEndpoint = (service: ServiceView): Option.Option<string> =>
   Option.zipWith(publicAddress(service), endpointPort(service), formatEndpoint)
@@ -108,15 +114,16 @@ export const decideRouting = (
 ): Either.Either<RoutingDecision, DirectWithoutEndpoint> => {
   const service = findIngressService(services, overrides.ingressService)
   const ingressService = Option.map(service, (s) => objectKey(s.metadata))
+  const upstream = Option.flatMap(service, serviceUpstream)
   const endpoint = overrides.publicEndpoint !== undefined && overrides.publicEndpoint !== ""
     ? Option.some(overrides.publicEndpoint)
     : Option.flatMap(service, detectEndpoint)
   const routingMode = overrides.routingMode ?? (Option.isSome(endpoint) ? "direct" : "tunnel")
   if (routingMode === "tunnel") {
-    return Either.right({ routingMode, publicEndpoint: "", isPrivate: true, ingressService })
+    return Either.right({ routingMode, publicEndpoint: "", isPrivate: true, ingressService, upstream })
   }
   return Option.match(endpoint, {
     onNone: () => Either.left(new DirectWithoutEndpoint({ ingressService })),
-    onSome: (publicEndpoint) => Either.right({ routingMode, publicEndpoint, isPrivate: false, ingressService })
+    onSome: (publicEndpoint) => Either.right({ routingMode, publicEndpoint, isPrivate: false, ingressService, upstream })
   })
 }

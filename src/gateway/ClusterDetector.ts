@@ -6,7 +6,7 @@
  */
 import { Chunk, Context, Deferred, Duration, Effect, type Either, FiberHandle, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import { decideRouting, type DirectWithoutEndpoint, type ModeOverrides, type RoutingDecision } from "../domain/ClusterMode.js"
-import { initialModeState, sameRouting, trackMode, type ModeState } from "../domain/ModeTracking.js"
+import { initialModeState, sameDecision, trackMode, type ModeState } from "../domain/ModeTracking.js"
 import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
 import { ClusterCache } from "./ClusterCache.js"
@@ -98,7 +98,7 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
     current,
     decisions: mode.changes.pipe(
       Stream.filterMap((m) => Option.fromNullable(m.effective)),
-      Stream.changesWith(sameRouting)),
+      Stream.changesWith(sameDecision)),
     first: Deferred.await(first)
   })
 })

@@ -10,6 +10,7 @@ import { HeartbeatRequest } from "../controller/Wire.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { Metrics } from "../observability/Metrics.js"
 import { Probes } from "../observability/Probes.js"
+import { Tunnel } from "../tunnel/Tunnel.js"
 import { version } from "../Version.js"
 import { ClusterDetector } from "./ClusterDetector.js"
 import { RouteSync } from "./RouteSync.js"
@@ -18,8 +19,6 @@ export interface HeartbeatSettings {
   readonly clusterUuid: string
   readonly agentId: string
   readonly interval: Duration.Duration
-  /** Whether a tunnel connection is up; asked only in tunnel mode. */
-  readonly tunnelConnected: Effect.Effect<boolean>
 }
 
 /** Every `interval`, each wait jittered by ±10 %. */
@@ -34,7 +33,7 @@ export class Heartbeat extends Context.Tag("pipeops-agent/gateway/Heartbeat")<He
   readonly stop: Effect.Effect<void>
 }>() {
   static readonly layer = (settings: HeartbeatSettings): Layer.Layer<
-    Heartbeat, never, ControllerClient | RouteSync | ClusterDetector | KubernetesApi | Metrics | Probes
+    Heartbeat, never, ControllerClient | RouteSync | ClusterDetector | KubernetesApi | Tunnel | Metrics | Probes
   > => Layer.scoped(Heartbeat, make(settings))
 }
 
@@ -51,6 +50,7 @@ const make = (settings: HeartbeatSettings) => Effect.gen(function* () {
   const detector = yield* ClusterDetector
   const probes = yield* Probes
   const api = yield* KubernetesApi
+  const tunnel = yield* Tunnel
   const record = yield* Ref.make<Sending>({ failures: 0, lastError: undefined, lastSentAt: undefined })
   const k8sVersion = yield* Ref.make("")
   const sent = yield* (yield* Metrics).counter({ name: "heartbeats_total", help: "Heartbeats sent, by outcome.", labels: ["status"] })
@@ -66,7 +66,7 @@ const make = (settings: HeartbeatSettings) => Effect.gen(function* () {
     const decision = Option.getOrUndefined(yield* detector.current)
     const engineStatus = Option.getOrUndefined(yield* engine.status)
     const direct = decision?.routingMode === "direct"
-    const tunnelStatus = direct ? "not_used" : (yield* settings.tunnelConnected) ? "connected" : "disconnected"
+    const tunnelStatus = direct ? "not_used" : (yield* tunnel.connections) > 0 ? "connected" : "disconnected"
     return new HeartbeatRequest({
       clusterUuid: settings.clusterUuid, agentId: settings.agentId, agentVersion: version, k8sVersion: yield* Ref.get(k8sVersion),
       status: (yield* probes.readiness).length === 0 ? "healthy" : "degraded", tunnelStatus,

@@ -8,10 +8,12 @@
  */
 import { Cause, Chunk, Clock, Context, Duration, Effect, FiberHandle, FiberSet, Layer, LogLevel, Option, Queue, Ref, type Scope, Stream, SubscriptionRef } from "effect"
 import { makeDesiredIndex, refresh, routesOfHosts, staleIngresses, type DesiredIndex } from "../domain/DesiredIndex.js"
+import type { RoutingDecision } from "../domain/ClusterMode.js"
 import { idleStatus, initialEngineState, statusOf, type EngineSettings, type EngineState, type EngineStatus } from "../domain/EngineState.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { step, type EngineCall, type EngineInput } from "../domain/SyncEngine.js"
 import { Metrics } from "../observability/Metrics.js"
+import { Tunnel } from "../tunnel/Tunnel.js"
 import { Probes } from "../observability/Probes.js"
 import { ClusterCache } from "./ClusterCache.js"
 import { ClusterDetector } from "./ClusterDetector.js"
@@ -31,6 +33,8 @@ export interface RouteSyncSettings {
   readonly retryCap: Duration.Duration
   /** Pause of every call after the controller refused the token. */
   readonly authRetry: Duration.Duration
+  /** A switch to tunnel is announced once a tunnel connection is up, or after this long. */
+  readonly tunnelWait: Duration.Duration
 }
 
 export const defaultRouteSyncSettings: Omit<RouteSyncSettings, "selection"> = {
@@ -39,7 +43,8 @@ export const defaultRouteSyncSettings: Omit<RouteSyncSettings, "selection"> = {
   orphanSyncDelay: Duration.seconds(30),
   retryBase: Duration.seconds(1),
   retryCap: Duration.seconds(60),
-  authRetry: Duration.seconds(30)
+  authRetry: Duration.seconds(30),
+  tunnelWait: Duration.seconds(5)
 }
 
 /** Whether a term runs, and its state; `Stopped` when one ended with a defect. */
@@ -64,7 +69,7 @@ export class RouteSync extends Context.Tag("pipeops-agent/gateway/RouteSync")<Ro
   /** Completes once a running term's first authoritative sync has succeeded. */
   readonly synced: Effect.Effect<void>
 }>() {
-  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Metrics | Probes> =>
+  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Tunnel | Metrics | Probes> =>
     Layer.scoped(RouteSync, make(settings))
 }
 
@@ -91,7 +96,6 @@ interface TermControl {
 const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effect.Effect<void>, once: boolean, control?: TermControl) =>
   Effect.gen(function* () {
     const cache = yield* ClusterCache
-    const detector = yield* ClusterDetector
     const writer = yield* RouteWriter
     const initial = initialEngineState(yield* engineSettings(settings))
     yield* publish(initial)
@@ -101,7 +105,7 @@ const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effe
     const index = makeDesiredIndex()
     const inputs = yield* Queue.unbounded<EngineInput>()
     yield* Queue.offerAll(inputs, [desiredOf(index, refresh(index, yield* cache.snapshot, settings.selection, "all")), { _tag: "Start" }])
-    yield* Effect.forkScoped(Stream.runForEach(detector.decisions, (decision) => Queue.offer(inputs, { _tag: "Decision", decision })))
+    yield* Effect.forkScoped(followDecisions(settings, (decision) => Queue.offer(inputs, { _tag: "Decision", decision })))
     yield* Effect.forkScoped(Stream.runForEachChunk(changes, (chunk) => Effect.flatMap(cache.snapshot, (snapshot) => {
       const touched = refresh(index, snapshot, settings.selection, staleIngresses(chunk))
       return touched.size === 0 ? Effect.void : Queue.offer(inputs, desiredOf(index, touched))
@@ -142,8 +146,24 @@ const term = (settings: RouteSyncSettings, publish: (state: EngineState) => Effe
     return last.state
   })
 
+/**
+ * The decisions the term announces. A switch from direct to tunnel waits for a tunnel
+ * connection (at most `tunnelWait`), so the controller has somewhere to send the traffic.
+ */
+const followDecisions = (settings: RouteSyncSettings, announce: (decision: RoutingDecision) => Effect.Effect<unknown>) =>
+  Effect.gen(function* () {
+    const detector = yield* ClusterDetector
+    const tunnel = yield* Tunnel
+    let previous: RoutingDecision | undefined
+    yield* Stream.runForEach(detector.decisions, (decision) => {
+      const switching = previous?.routingMode === "direct" && decision.routingMode === "tunnel"
+      previous = decision
+      return Effect.zipRight(switching ? tunnel.awaitConnected(settings.tunnelWait) : Effect.void, announce(decision))
+    })
+  })
+
 /** `run --once`: a term that ends after its first authoritative sync; `true` when that succeeded. */
-export const syncOnce = (settings: RouteSyncSettings): Effect.Effect<boolean, never, ClusterCache | ClusterDetector | RouteWriter> =>
+export const syncOnce = (settings: RouteSyncSettings): Effect.Effect<boolean, never, ClusterCache | ClusterDetector | RouteWriter | Tunnel> =>
   Effect.scoped(Effect.map(term(settings, () => Effect.void, true), (state) => state.synced))
 
 /** A term idle this long with work pending is stuck: liveness fails so Kubernetes restarts the agent. */
@@ -157,7 +177,7 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   // (The state itself goes in a plain Ref: a SubscriptionRef takes a semaphore on every turn.)
   const syncedNow = yield* SubscriptionRef.make(false)
   const handle = yield* FiberHandle.make<void>()
-  const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter>()
+  const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter | Tunnel>()
   const status = Effect.map(Ref.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
 
   const publish = (state: EngineState) => Effect.zipRight(

@@ -2,13 +2,12 @@
  * The reference controller's HTTP API over an in-memory registry: the counterpart
  * of the agent in end-to-end tests and the demo.
  */
-import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Data, Effect, Either, HashMap, Layer, Option, ParseResult, Ref, Schema } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Clock, Data, Effect, Either, HashMap, Option, ParseResult, Ref, Schema } from "effect"
 import { HeartbeatRequest, RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncRule, UnregisterRouteRequest } from "../controller/Wire.js"
 import { isValidHost, normalizeHost } from "../domain/Hostname.js"
 import { emptyRegistry, register, routesOf, sync, unregister, type OwnedElsewhere, type RegistryState } from "./Registry.js"
-import type { TokenBindings } from "./Tokens.js"
+import { clusterOf, type TokenBindings } from "./Tokens.js"
 
 /** The largest request body accepted; larger ones get 413. */
 export const maxBodyBytes = 10 * 1024 * 1024
@@ -17,19 +16,6 @@ export const maxBodyBytes = 10 * 1024 * 1024
 class HttpFailure extends Data.TaggedError("HttpFailure")<{ readonly status: number; readonly error: string }> {}
 
 const fail = (status: number, error: string) => Effect.fail(new HttpFailure({ status, error }))
-
-const digest = (text: string) => createHash("sha256").update(text).digest()
-
-/**
- * The cluster a bearer token is bound to. Every known token is compared, each in constant time
- * (over digests of equal length), so the answer's timing tells nothing about a token's prefix.
- */
-const clusterOf = (tokens: TokenBindings, presented: string): string | undefined => {
-  const given = digest(presented)
-  let found: string | undefined
-  for (const [token, cluster] of tokens) if (timingSafeEqual(digest(token), given)) found = cluster
-  return found
-}
 
 /** The cluster the request's bearer token is bound to; 401 when missing or unknown. */
 const authenticate = (tokens: TokenBindings) => Effect.gen(function* () {
@@ -173,7 +159,3 @@ export const router = (state: ControllerState, tokens: TokenBindings) => {
     })
   )
 }
-
-/** Serves the API on the `HttpServer` in context with a fresh, empty state. */
-export const layer = (tokens: TokenBindings): Layer.Layer<never, never, HttpServer.HttpServer> =>
-  Layer.unwrapEffect(Effect.map(makeControllerState, (state) => HttpServer.serve(router(state, tokens))))

@@ -2,6 +2,7 @@
  * The reference controller's tokens: each bearer token is bound to one cluster UUID.
  */
 import { Either } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
 
 /** Tokens and the cluster each may write. */
 export type TokenBindings = ReadonlyMap<string, string>
@@ -26,3 +27,16 @@ export const parseTokensFile = (text: string): Either.Either<ReadonlyArray<reado
     if (content === "" || content.startsWith("#")) return []
     return [Either.mapLeft(parseBinding(content), (reason) => `line ${index + 1}: ${reason}`)]
   }))
+
+const digest = (text: string) => createHash("sha256").update(text).digest()
+
+/**
+ * The cluster a bearer token is bound to. Every known token is compared, each in constant time
+ * (over digests of equal length), so the answer's timing tells nothing about a token's prefix.
+ */
+export const clusterOf = (tokens: TokenBindings, presented: string): string | undefined => {
+  const given = digest(presented)
+  let found: string | undefined
+  for (const [token, cluster] of tokens) if (timingSafeEqual(digest(token), given)) found = cluster
+  return found
+}

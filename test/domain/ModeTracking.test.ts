@@ -4,8 +4,8 @@ import type { RoutingDecision } from "../../src/domain/ClusterMode.js"
 import { initialModeState, trackMode } from "../../src/domain/ModeTracking.js"
 
 const direct = (publicEndpoint = "203.0.113.45:80"): RoutingDecision =>
-  ({ routingMode: "direct", publicEndpoint, isPrivate: false, ingressService: Option.none() })
-const tunnel: RoutingDecision = { routingMode: "tunnel", publicEndpoint: "", isPrivate: true, ingressService: Option.none() }
+  ({ routingMode: "direct", publicEndpoint, isPrivate: false, ingressService: Option.none(), upstream: Option.none() })
+const tunnel: RoutingDecision = { routingMode: "tunnel", publicEndpoint: "", isPrivate: true, ingressService: Option.none(), upstream: Option.none() }
 const grace = 60_000
 
 describe("trackMode", () => {

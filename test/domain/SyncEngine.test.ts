@@ -7,8 +7,8 @@ import { step, type CallFailure, type EngineCall, type EngineInput } from "../..
 import { route } from "../support/Builders.js"
 
 const settings: EngineSettings = { concurrency: 2, orphanSyncDelay: 30_000, retryDelays: [1_000, 2_000, 4_000], authRetry: 30_000 }
-const direct: RoutingDecision = { routingMode: "direct", publicEndpoint: "203.0.113.45:80", isPrivate: false, ingressService: Option.none() }
-const tunnel: RoutingDecision = { routingMode: "tunnel", publicEndpoint: "", isPrivate: true, ingressService: Option.none() }
+const direct: RoutingDecision = { routingMode: "direct", publicEndpoint: "203.0.113.45:80", isPrivate: false, ingressService: Option.none(), upstream: Option.none() }
+const tunnel: RoutingDecision = { routingMode: "tunnel", publicEndpoint: "", isPrivate: true, ingressService: Option.none(), upstream: Option.none() }
 const down: CallFailure = { message: "controller register unavailable: status 503", auth: false }
 const refused: CallFailure = { message: "controller refused the token", auth: true }
 

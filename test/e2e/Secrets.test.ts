@@ -27,6 +27,8 @@ const echoingController = Effect.acquireRelease(Effect.async<{ readonly url: str
   let calls = 0
   const server = createServer((req, res) => {
     req.resume()
+    // The tunnel's dial is refused apart (echoing too), so the API calls see the statuses in turn.
+    if (req.url === "/api/v1/gateway/tunnel") return void res.writeHead(401).end(JSON.stringify({ echo: req.headers }))
     const status = [401, 400, 500][calls++ % 3] ?? 500
     res.writeHead(status, { "content-type": "application/json" })
     res.end(JSON.stringify({ error: `no: ${req.headers.authorization ?? ""}`, echo: req.headers }))
@@ -53,7 +55,7 @@ describe("nothing secret in any output (built program)", () => {
         return response === undefined ? "" : await response.text()
       })
       // Enough for refused syncs (each with its body echoing the token) and the failed watches.
-      yield* eventually(admin("/status"), (text) => /"last_error":"controller/.test(text) && agent.output().includes("watch failed"), 20_000)
+      yield* eventually(admin("/status"), (text) => /"sync":\{[^}]*"last_error":"controller/.test(text) && agent.output().includes("watch failed"), 20_000)
       const outputs = { log: agent.output(), status: yield* admin("/status"), metrics: yield* admin("/metrics"), readyz: yield* admin("/readyz") }
       // Each failure streak is one warning, however many retries (the sync is retried; the watch
       // fails with 403, then 500, in one streak).

@@ -46,7 +46,7 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
     detector: { overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector }
   }).pipe(Layer.provideMerge(Layer.mergeAll(observabilityLayer(false), controller.layer, kubernetes)))
   const heartbeat = Heartbeat.layer({
-    clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), tunnelConnected: Effect.succeed(false), ...setup.heartbeat
+    clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), ...setup.heartbeat
   })
   const context = yield* Layer.build(heartbeat.pipe(Layer.provideMerge(RouteSync.layer(settings)), Layer.provideMerge(base)))
   const engine = yield* Effect.provide(RouteSync, context)

@@ -1,0 +1,67 @@
+/**
+ * The reference controller on its sockets: the REST API and the tunnel endpoint on one port
+ * (agents dial the tunnel at the API URL), and, when asked, the public edge on another.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { Data, Effect, Ref, Runtime, type Scope } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { makeEdge } from "./Edge.js"
+import { makeControllerState, router, type ControllerState } from "./Server.js"
+import type { TokenBindings } from "./Tokens.js"
+import { makeTunnelEndpoint, type TunnelSessions } from "./TunnelEndpoint.js"
+
+export interface ListenOptions {
+  readonly host: string
+  readonly port: number
+  /** The public edge's port (0: a free one); absent: no edge. */
+  readonly edgePort?: number | undefined
+}
+
+export interface ServingController {
+  readonly port: number
+  readonly edgePort: number | undefined
+  readonly state: ControllerState
+  readonly tunnels: TunnelSessions
+}
+
+/** A port could not be listened on. */
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly address: string; readonly reason: string }> {
+  override get message(): string {
+    return `cannot listen on ${this.address}: ${this.reason}`
+  }
+}
+
+/** Listens until the scope closes; closing also ends open connections. */
+const listen = (server: http.Server, host: string, port: number) => Effect.acquireRelease(
+  Effect.async<number, ListenFailed>((resume) => {
+    server.once("error", (error) => resume(Effect.fail(new ListenFailed({ address: `${host}:${port}`, reason: error.message }))))
+    server.listen(port, host, () => resume(Effect.succeed((server.address() as AddressInfo).port)))
+  }),
+  () => Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+    server.closeAllConnections()
+  }))
+
+const notFound = "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+/** Serves a fresh, empty controller with `tokens` until the scope closes. */
+export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Effect<ServingController, ListenFailed, Scope.Scope> =>
+  Effect.gen(function* () {
+    const state = yield* makeControllerState
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const tunnels = makeTunnelEndpoint(tokens, (message, fields) => runFork(Effect.logInfo(message).pipe(Effect.annotateLogs(fields))))
+    const api = http.createServer(yield* NodeHttpServer.makeHandler(router(state, tokens)))
+    api.on("upgrade", (request, socket, head) => {
+      if (!tunnels.handle(request, socket, head)) socket.end(notFound)
+    })
+    const port = yield* listen(api, options.host, options.port)
+    // Before the server closes: it waits for its connections, tunnels included.
+    yield* Effect.addFinalizer(() => Effect.sync(tunnels.closeAll))
+    if (options.edgePort === undefined) return { port, edgePort: undefined, state, tunnels }
+    const edge = makeEdge(() => Effect.runSync(Ref.get(state.registry)), tunnels)
+    const edgeServer = http.createServer(edge.request)
+    edgeServer.on("upgrade", edge.upgrade)
+    const edgePort = yield* listen(edgeServer, options.host, options.edgePort)
+    return { port, edgePort, state, tunnels }
+  })
