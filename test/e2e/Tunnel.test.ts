@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as http from "node:http"
 import type * as http2 from "node:http2"
+import { Effect } from "effect"
 import { WebSocket } from "ws"
+import { freePort } from "../support/Ports.js"
 import { adminOf, callEdge, startTunnelRig, tunnelHost, until, type TunnelRig } from "../support/TunnelRig.js"
 import { generated, sha256, type Echo } from "../support/Upstream.js"
 
@@ -162,4 +164,43 @@ describe("tunnel (built agent, reference controller edge, loopback)", () => {
     expect(metrics).toMatch(/pipeops_agent_tunnel_bytes_total\{direction="out"\} \d+/)
     expect(metrics).toContain("pipeops_agent_tunnel_reconnects_total")
   })
+
+  it("lets a response in flight finish on SIGTERM (GOAWAY, then drain)", async () => {
+    const slow = callEdge(rig.edgePort, { path: "/slow/800" })
+    await until(async () => rig.upstream.received.includes("/slow/800"), (seen) => seen)
+    const exited = rig.agent.stop("SIGTERM")
+    const answer = await slow
+    expect(answer.status).toBe(200)
+    expect(answer.body.toString()).toBe("private-cluster was slow")
+    expect(await exited).toBe(0)
+  })
+})
+
+describe("tunnel failures (built agent)", () => {
+  it("answers 502 upstream_unreachable when the upstream is down", async () => {
+    const closed = await Effect.runPromise(freePort())
+    const down = await startTunnelRig({ upstreamPort: closed })
+    try {
+      await until(() => callEdge(down.edgePort, { path: "/echo" }), (a) => a.status !== 404 && a.headers["x-pipeops-edge-error"] === undefined, 20_000)
+      const answer = await callEdge(down.edgePort, { path: "/echo" })
+      expect(answer.status).toBe(502)
+      expect(answer.headers["x-pipeops-tunnel-error"]).toBe("upstream_unreachable")
+    } finally {
+      await down.close()
+    }
+  }, 30_000)
+
+  it("with a refused token: not ready, says why, and shows the token nowhere", async () => {
+    const token = "wrong-token-7f3a9c"
+    const refused = await startTunnelRig({ token })
+    try {
+      const ready = await until(() => adminOf(refused)("/readyz"), (r) => r.body.includes("tunnel not connected: controller refused the token"), 20_000)
+      expect(ready.status).toBe(503)
+      const outputs = [refused.agent.output(), ready.body, (await adminOf(refused)("/status")).body, (await adminOf(refused)("/metrics")).body]
+      for (const text of outputs) expect(text).not.toContain(token)
+      expect(refused.agent.output()).toContain('"msg":"cannot open tunnel"')
+    } finally {
+      await refused.close()
+    }
+  }, 30_000)
 })

@@ -65,8 +65,17 @@ export const callEdge = (edgePort: number, request: EdgeRequest): Promise<EdgeAn
 
 const admin = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`).then(async (r) => ({ status: r.status, body: await r.text() }), () => ({ status: 0, body: "" }))
 
-/** Starts everything; the agent sends tunnel traffic to the upstream app. `env` is added to the agent's. */
-export const startTunnelRig = async (env: Record<string, string> = {}, token = "agent-token"): Promise<TunnelRig> => {
+export interface RigOptions {
+  /** Added to the agent's environment. */
+  readonly env?: Record<string, string>
+  /** The agent's controller token (the controller knows `agent-token`). */
+  readonly token?: string
+  /** Where the agent sends tunnel traffic instead of the upstream app (e.g. a closed port). */
+  readonly upstreamPort?: number
+}
+
+/** Starts everything; the agent sends tunnel traffic to the upstream app. */
+export const startTunnelRig = async (options: RigOptions = {}): Promise<TunnelRig> => {
   const scope = Effect.runSync(Scope.make())
   const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
   const sim = await inScope(simulator({ token: "kube-token", kubeSystemUid: "uid-tunnel" }))
@@ -77,9 +86,9 @@ export const startTunnelRig = async (env: Record<string, string> = {}, token = "
   const kubeconfig = join(dir, "kubeconfig")
   writeFileSync(kubeconfig, sim.kubeconfig())
   const adminPort = await Effect.runPromise(freePort())
-  const agent = startCli(["run", "--tunnel-upstream", `127.0.0.1:${upstream.port}`], {
-    KUBECONFIG: kubeconfig, PIPEOPS_API_URL: controller.url, PIPEOPS_TOKEN: token, PIPEOPS_ADMIN_PORT: String(adminPort),
-    LOG_LEVEL: "debug", PIPEOPS_LEADER_ELECT: "false", ...env
+  const agent = startCli(["run", "--tunnel-upstream", `127.0.0.1:${options.upstreamPort ?? upstream.port}`], {
+    KUBECONFIG: kubeconfig, PIPEOPS_API_URL: controller.url, PIPEOPS_TOKEN: options.token ?? "agent-token",
+    PIPEOPS_ADMIN_PORT: String(adminPort), LOG_LEVEL: "debug", PIPEOPS_LEADER_ELECT: "false", ...options.env
   })
   return {
     agent, upstream, edgePort: controller.edgePort ?? 0, adminPort, controller,
