@@ -16,6 +16,7 @@ import { ClusterDetector } from "../gateway/ClusterDetector.js"
 import { scopeFor } from "../gateway/ClusterCache.js"
 import { resolveClusterUuid } from "../gateway/ClusterIdentity.js"
 import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
+import { proxyAgent, proxyFor, showProxy } from "../http/Proxy.js"
 import { showUrl } from "../http/Redact.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
@@ -54,18 +55,19 @@ const tokenLayer = (config: AgentConfig) => config.token._tag === "Value"
   : Token.fromFile(config.token.path).pipe(Layer.provide(NodeContext.layer), Layer.mapError((e) => new InvalidSetting({ setting: "PIPEOPS_TOKEN_FILE", reason: e.message })))
 
 /** The tunnel of tunnel mode, dialing the controller with the config's token. */
-const tunnelLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, clusterUuid: string, agentId: string) =>
+const tunnelLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, proxy: URL | undefined, clusterUuid: string, agentId: string) =>
   Tunnel.layer({
     apiUrl: config.apiUrl, clusterUuid, agentId, connections: config.tunnel.connections,
     upstream: Option.flatMap(Option.fromNullable(config.tunnel.upstream), parseUpstream),
-    upstreamTimeout: config.tunnel.upstreamTimeout, timing: defaultTunnelTiming, proxy: undefined
+    upstreamTimeout: config.tunnel.upstreamTimeout, timing: defaultTunnelTiming,
+    proxy: proxy === undefined ? undefined : proxyAgent(proxy, config.apiUrl.protocol === "https:")
   }).pipe(Layer.provide(token))
 
 /** The controller client: real (token from the config) or dry-run. */
-const controllerLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, dryRun: boolean, agentId: string) => {
+const controllerLayer = (config: AgentConfig, token: Layer.Layer<Token, InvalidSetting>, proxy: URL | undefined, dryRun: boolean, agentId: string) => {
   if (dryRun) return ControllerClient.layerDryRun
   return ControllerClient.layer({ apiUrl: config.apiUrl, timeout: Duration.seconds(30), retry: defaultRetryPolicy, agentId }).pipe(
-    Layer.provide(Layer.merge(ControllerTransport.layer, token)))
+    Layer.provide(Layer.merge(ControllerTransport.layerVia(proxy), token)))
 }
 
 /** One authoritative sync once the caches synced; fails when there is no decision or the sync failed. */
@@ -91,7 +93,11 @@ export const runHelp: CommandHelp = {
 /** The `run` subcommand. */
 export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, ...runFlags }) => Effect.gen(function* () {
   const config = yield* loadAgentConfig(runFlags)
-  yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({ api_url: showUrl(config.apiUrl), dry_run: dryRun }))
+  // The dial and the REST calls go through the egress proxy the environment names, if any.
+  const proxy = proxyFor(config.apiUrl, process.env)
+  yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({
+    api_url: showUrl(config.apiUrl), dry_run: dryRun, proxy: proxy === undefined ? "none" : showProxy(proxy)
+  }))
   const agentId = yield* makeAgentId
   const election = config.leaderElection.enabled && !dryRun ? Option.some(config.leaderElection) : Option.none()
   const token = tokenLayer(config)
@@ -102,9 +108,9 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
     heartbeatInterval: config.heartbeatInterval,
     // A dry run never takes the lease from a real writer, nor dials a tunnel.
     election,
-    tunnel: dryRun || onlyOnce ? undefined : tunnelLayer(config, token, clusterUuid, agentId)
+    tunnel: dryRun || onlyOnce ? undefined : tunnelLayer(config, token, proxy, clusterUuid, agentId)
   })
-  const inputs = Layer.mergeAll(KubernetesApi.layerConfig, controllerLayer(config, token, dryRun, agentId), observabilityLayer(true))
+  const inputs = Layer.mergeAll(KubernetesApi.layerConfig, controllerLayer(config, token, proxy, dryRun, agentId), observabilityLayer(true))
   if (onlyOnce) {
     return yield* Effect.scoped(Effect.gen(function* () {
       const parts = partsFor(yield* resolveClusterUuid(config.clusterUuid))

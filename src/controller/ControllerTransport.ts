@@ -6,6 +6,7 @@
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
+import { proxyAgent } from "../http/Proxy.js"
 
 /** A request as the client builds it. */
 export interface Exchange {
@@ -30,9 +31,14 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
   readonly send: (exchange: Exchange, timeout: Duration.Duration) => Effect.Effect<Reply, TransportFailure>
 }>() {
   /** Real requests; idle connections are kept for reuse and closed with the layer. */
-  static readonly layer: Layer.Layer<ControllerTransport> = Layer.scoped(ControllerTransport, Effect.gen(function* () {
+  static readonly layer: Layer.Layer<ControllerTransport> = Layer.suspend(() => ControllerTransport.layerVia(undefined))
+
+  /** Real requests, through `proxy` (HTTP CONNECT) when one is given. */
+  static readonly layerVia = (proxy: URL | undefined): Layer.Layer<ControllerTransport> => Layer.scoped(ControllerTransport, Effect.gen(function* () {
     const agents = yield* Effect.acquireRelease(
-      Effect.sync(() => ({ http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) })),
+      Effect.sync(() => proxy === undefined
+        ? { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
+        : { http: proxyAgent(proxy, false, { keepAlive: true }), https: proxyAgent(proxy, true, { keepAlive: true }) }),
       (agents) => Effect.sync(() => {
         agents.http.destroy()
         agents.https.destroy()

@@ -7,6 +7,7 @@
 import { Data, Duration, Effect, Redacted, type Scope } from "effect"
 import type * as http from "node:http"
 import * as http2 from "node:http2"
+import type { Duplex } from "node:stream"
 import { WebSocket } from "ws"
 import { forward, type ForwardOptions } from "./Forward.js"
 import { webSocketDuplex } from "./WebSocketDuplex.js"
@@ -61,8 +62,12 @@ export const tunnelUrl = (apiUrl: URL): URL => {
   return url
 }
 
-/** A WebSocket accepted by the controller. */
-const dial = (settings: DialSettings) => Effect.async<WebSocket, TunnelRefused | TunnelDown>((resume) => {
+/**
+ * A WebSocket accepted by the controller, as a byte stream. The stream is made in the 'open'
+ * handler itself: the controller's first bytes may arrive with the handshake, and a message
+ * emitted before anyone listens is gone.
+ */
+const dial = (settings: DialSettings) => Effect.async<{ readonly socket: WebSocket; readonly bytes: Duplex }, TunnelRefused | TunnelDown>((resume) => {
   let socket: WebSocket
   try {
     socket = new WebSocket(settings.url, [tunnelSubprotocol], {
@@ -79,7 +84,7 @@ const dial = (settings: DialSettings) => Effect.async<WebSocket, TunnelRefused |
     return resume(Effect.fail(new TunnelDown({ kind: "dial", reason: `cannot dial: ${error instanceof Error ? error.message : String(error)}` })))
   }
   socket.once("open", () => resume(socket.protocol === tunnelSubprotocol
-    ? Effect.succeed(socket)
+    ? Effect.succeed({ socket, bytes: webSocketDuplex(socket) })
     : Effect.fail(new TunnelDown({ kind: "dial", reason: "the controller did not accept the tunnel subprotocol" }))))
   socket.once("unexpected-response", (request, response) => {
     const status = response.statusCode ?? 0
@@ -103,10 +108,10 @@ export interface LiveConnection {
 /** Dials, and serves HTTP/2 over the connection until the scope closes. */
 export const open = (settings: DialSettings, forwarding: ForwardOptions, drainTimeout: Duration.Duration): Effect.Effect<LiveConnection, TunnelRefused | TunnelDown, Scope.Scope> =>
   Effect.gen(function* () {
-    const socket = yield* Effect.acquireRelease(dial(settings), (s) => Effect.sync(() => s.close(1000)))
+    const { bytes } = yield* Effect.acquireRelease(dial(settings), ({ socket }) => Effect.sync(() => socket.close(1000)))
     const session = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const session = http2.performServerHandshake(webSocketDuplex(socket), {
+        const session = http2.performServerHandshake(bytes, {
           settings: { enableConnectProtocol: true, initialWindowSize: streamWindow, maxConcurrentStreams: 10_000 },
           maxSessionMemory: sessionMemoryMb
         })

@@ -8,6 +8,7 @@ import * as http from "node:http"
 import type * as http2 from "node:http2"
 import { Effect } from "effect"
 import { WebSocket } from "ws"
+import { startConnectProxy } from "../support/ConnectProxy.js"
 import { freePort } from "../support/Ports.js"
 import { adminOf, callEdge, startTunnelRig, tunnelHost, until, type TunnelRig } from "../support/TunnelRig.js"
 import { generated, sha256, type Echo } from "../support/Upstream.js"
@@ -187,6 +188,21 @@ describe("tunnel failures (built agent)", () => {
       expect(answer.headers["x-pipeops-tunnel-error"]).toBe("upstream_unreachable")
     } finally {
       await down.close()
+    }
+  }, 30_000)
+
+  it("dials the tunnel and calls the controller through HTTP_PROXY", async () => {
+    const proxy = await startConnectProxy()
+    const proxied = await startTunnelRig({ env: { HTTP_PROXY: proxy.url, http_proxy: "", NO_PROXY: "", no_proxy: "" } })
+    try {
+      await routed(proxied)
+      const controller = `127.0.0.1:${proxied.controller.port}`
+      // Two tunnel connections and the REST calls' keep-alive connection(s), all through the proxy.
+      expect(proxy.connects.filter((c) => c === controller).length).toBeGreaterThanOrEqual(3)
+      expect(proxy.connects.every((c) => c === controller)).toBe(true)
+    } finally {
+      await proxied.close()
+      await proxy.close()
     }
   }, 30_000)
 
