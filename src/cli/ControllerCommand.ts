@@ -4,7 +4,7 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
-import { InvalidSetting, parsePort } from "../config/Settings.js"
+import { InvalidSetting, parseEndpoint, parsePort } from "../config/Settings.js"
 import type { CommandHelp } from "./Help.js"
 import { serve } from "../reference-controller/Serve.js"
 import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
@@ -26,6 +26,15 @@ const options = {
     Options.optional,
     Options.mapEffect((port) => Option.match(port, { onNone: () => Effect.succeed(Option.none<number>()), onSome: (p) => Effect.map(checkPort("--edge-port", p), Option.some) })),
     Options.withDescription("also serve public traffic on this port: routed by Host through the registry, direct or over the tunnels")),
+  resolve: Options.text("edge-resolve").pipe(
+    Options.repeated,
+    Options.mapEffect((specs) => Effect.forEach(specs, (spec) => {
+      const [endpoint = "", address = ""] = spec.split("=")
+      return Either.isRight(parseEndpoint(endpoint)) && Either.isRight(parseEndpoint(address))
+        ? Effect.succeed([endpoint, address] as const)
+        : Effect.fail(invalid(`invalid --edge-resolve: expected ENDPOINT=ADDRESS:PORT, got "${spec}"`))
+    })),
+    Options.withDescription("ENDPOINT=ADDRESS:PORT: the edge dials ADDRESS:PORT for direct routes to ENDPOINT (a public address on loopback; repeatable)")),
   tokens: Options.text("token").pipe(
     Options.repeated,
     Options.mapEffect((specs) => Effect.forEach(specs, (spec) => Either.match(parseBinding(spec), {
@@ -60,10 +69,10 @@ export const controllerHelp: CommandHelp = {
 }
 
 /** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM). */
-export const controllerCommand = Command.make("controller", options, ({ host, port, edgePort, tokens, tokensFile }) =>
+export const controllerCommand = Command.make("controller", options, ({ host, port, edgePort, resolve, tokens, tokensFile }) =>
   Effect.gen(function* () {
     const bound = yield* bindings(tokens, tokensFile)
-    const serving = yield* serve(bound, { host, port, edgePort: Option.getOrUndefined(edgePort) }).pipe(
+    const serving = yield* serve(bound, { host, port, edgePort: Option.getOrUndefined(edgePort), resolve: new Map(resolve) }).pipe(
       Effect.mapError((e) => new InvalidSetting({ setting: e.address.endsWith(`:${port}`) ? "--port" : "--edge-port", reason: e.reason })))
     yield* Effect.logInfo("controller listening").pipe(Effect.annotateLogs({
       address: `http://${host}:${serving.port}`, port: serving.port, edge_port: serving.edgePort ?? null,

@@ -17,6 +17,11 @@ import type { RegistryState } from "./Registry.js"
 import type { TunnelSessions } from "./TunnelEndpoint.js"
 
 export const edgeErrorHeader = "x-pipeops-edge-error"
+/** Added to every routed answer: how the edge reached the cluster (`direct` or `tunnel`). */
+export const edgeRouteHeader = "x-pipeops-edge-route"
+
+/** Public endpoints mapped to addresses to dial instead (as `curl --resolve` does), for demos on loopback. */
+export type EndpointMap = ReadonlyMap<string, string>
 
 const none = () => {}
 
@@ -51,7 +56,7 @@ const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse,
   })
   stream.once("response", (headers: IncomingHttpHeaders) => {
     const status = Number(headers[":status"] ?? 502)
-    response.writeHead(status, endToEnd(headers))
+    response.writeHead(status, { ...endToEnd(headers), [edgeRouteHeader]: "tunnel" })
     copy(stream, response, none)
     stream.once("trailers", (trailers: IncomingHttpHeaders) => response.addTrailers(endToEnd(trailers) as Record<string, string>))
     stream.once("end", () => {
@@ -68,10 +73,11 @@ const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse,
 }
 
 /** Over HTTP/1.1 to a direct route's public endpoint. */
-const viaEndpoint = (request: http.IncomingMessage, response: http.ServerResponse, route: RegisterRouteRequest) => {
-  const at = route.publicEndpoint.lastIndexOf(":")
+const viaEndpoint = (request: http.IncomingMessage, response: http.ServerResponse, route: RegisterRouteRequest, resolve: EndpointMap) => {
+  const endpoint = resolve.get(route.publicEndpoint) ?? route.publicEndpoint
+  const at = endpoint.lastIndexOf(":")
   const upstream = http.request({
-    host: route.publicEndpoint.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(route.publicEndpoint.slice(at + 1)),
+    host: endpoint.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(endpoint.slice(at + 1)),
     method: request.method, path: request.url, setHost: false, headers: { ...forwardedHeaders(request), host: request.headers.host ?? route.hostname }
   })
   let finished = false
@@ -82,7 +88,7 @@ const viaEndpoint = (request: http.IncomingMessage, response: http.ServerRespons
     if (!finished) upstream.destroy()
   })
   upstream.once("response", (answer) => {
-    response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
+    response.writeHead(answer.statusCode ?? 502, { ...endToEnd(answer.headers), [edgeRouteHeader]: "direct" })
     copy(answer, response, none)
     answer.once("end", () => {
       if (!answer.complete) return void response.destroy()
@@ -119,12 +125,12 @@ const originForm = (target: string | undefined): string => {
 }
 
 /** The edge's request and upgrade handlers over the registry and the tunnel sessions. */
-export const makeEdge = (registry: () => RegistryState, tunnels: TunnelSessions) => ({
+export const makeEdge = (registry: () => RegistryState, tunnels: TunnelSessions, resolve: EndpointMap = new Map()) => ({
   request: (request: http.IncomingMessage, response: http.ServerResponse) => {
     request.url = originForm(request.url)
     const route = findRoute(registry(), request.headers.host ?? "", request.url ?? "/")
     if (route._tag === "None") return refuse(response, 404, "no_route")
-    if (route.value.routingMode === "direct") return viaEndpoint(request, response, route.value)
+    if (route.value.routingMode === "direct") return viaEndpoint(request, response, route.value, resolve)
     const bodyless = request.headers["content-length"] === "0" || (request.headers["content-length"] === undefined && request.headers["transfer-encoding"] === undefined)
     const stream = openStream(tunnels, route.value, {
       ":method": request.method ?? "GET", ":path": request.url ?? "/", ":authority": request.headers.host ?? route.value.hostname,

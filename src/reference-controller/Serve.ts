@@ -6,7 +6,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Data, Effect, Ref, Runtime, type Scope } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { makeEdge } from "./Edge.js"
+import { makeEdge, type EndpointMap } from "./Edge.js"
 import { makeControllerState, router, type ControllerState } from "./Server.js"
 import type { TokenBindings } from "./Tokens.js"
 import { makeTunnelEndpoint, type TunnelSessions } from "./TunnelEndpoint.js"
@@ -16,6 +16,8 @@ export interface ListenOptions {
   readonly port: number
   /** The public edge's port (0: a free one); absent: no edge. */
   readonly edgePort?: number | undefined
+  /** Public endpoints the edge dials elsewhere (`203.0.113.45:80` → `127.0.0.1:8081`). */
+  readonly resolve?: EndpointMap | undefined
 }
 
 export interface ServingController {
@@ -59,7 +61,7 @@ export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Eff
     // Before the server closes: it waits for its connections, tunnels included.
     yield* Effect.addFinalizer(() => Effect.sync(tunnels.closeAll))
     if (options.edgePort === undefined) return { port, edgePort: undefined, state, tunnels }
-    const edge = makeEdge(() => Effect.runSync(Ref.get(state.registry)), tunnels)
+    const edge = makeEdge(() => Effect.runSync(Ref.get(state.registry)), tunnels, options.resolve)
     const edgeServer = http.createServer(edge.request)
     edgeServer.on("upgrade", edge.upgrade)
     const edgePort = yield* listen(edgeServer, options.host, options.edgePort)
