@@ -9,6 +9,7 @@ import { join } from "node:path"
 import { ingresses } from "../src/kubernetes/Resources.js"
 import { floorStartup, startFloorWatcher } from "./bench/floor.js"
 import { pipelineStages } from "./bench/stages.js"
+import { tunnelScenario } from "./bench/tunnel.js"
 import {
   agentMemory, caughtUp, collectGarbage, cpuSeconds, heapSnapshotFlags, percentiles, seed, sleep, startAgent, startController, startSimulator, twoRoutes, until,
   type Agent, type Controller
@@ -221,7 +222,7 @@ const eventCpu = async () => {
 
 const scenarios: Record<string, () => Promise<unknown>> = {
   startup_sync: startupSync, event_latency: () => eventLatency(), throughput, event_cpu: eventCpu,
-  pipeline_stages: () => pipelineStages(quick ? 300 : 2_000), memory, idle_cpu: idleCpu
+  pipeline_stages: () => pipelineStages(quick ? 300 : 2_000), memory, idle_cpu: idleCpu, tunnel: () => tunnelScenario(quick)
 }
 
 const main = async () => {

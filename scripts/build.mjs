@@ -22,6 +22,8 @@ const result = await build({
   legalComments: "external",
   logLevel: "warning",
   metafile: true,
+  // ws masks what the agent sends through its optional native "bufferutil"; ours is JS, word-wise.
+  alias: { bufferutil: "./src/tunnel/Mask.ts" },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }
 })

@@ -53,7 +53,8 @@ export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Eff
     const state = yield* makeControllerState
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const tunnels = makeTunnelEndpoint(tokens, (message, fields) => runFork(Effect.logInfo(message).pipe(Effect.annotateLogs(fields))))
-    const api = http.createServer(yield* NodeHttpServer.makeHandler(router(state, tokens)))
+    const handler = yield* NodeHttpServer.makeHandler(router(state, tokens))
+    const api = http.createServer((request, response) => tunnels.control(request, response) || handler(request, response))
     api.on("upgrade", (request, socket, head) => {
       if (!tunnels.handle(request, socket, head)) socket.end(notFound)
     })

@@ -4,7 +4,7 @@
  * keeps each cluster's live sessions for the edge, which spreads requests over them in turn.
  */
 import * as http2 from "node:http2"
-import type { IncomingMessage } from "node:http"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
 import { connectionWindow, maxPayload, sessionMemoryMb, streamWindow, tunnelPath, tunnelSubprotocol } from "../tunnel/Connection.js"
@@ -22,9 +22,14 @@ export interface TunnelSessions {
   readonly closeAll: () => void
 }
 
-/** Accepts tunnel upgrades; `handle` answers `false` for requests that are not for the tunnel path. */
+/**
+ * Accepts tunnel upgrades (`handle`) and `DELETE` on the tunnel path, which drops the token's
+ * cluster's connections as a network failure would (`control`); both answer `false` for requests
+ * that are not theirs.
+ */
 export interface TunnelEndpoint extends TunnelSessions {
   readonly handle: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+  readonly control: (request: IncomingMessage, response: ServerResponse) => boolean
 }
 
 const refuse = (socket: Duplex, status: number, text: string) => {
@@ -52,15 +57,31 @@ export const makeTunnelEndpoint = (tokens: TokenBindings, log: (message: string,
     })
   }
 
+  const drop = (cluster: string) => {
+    const list = sessions.get(cluster) ?? []
+    for (const session of list) session.destroy(new Error("tunnel dropped"))
+    return list.length
+  }
   const dropAll = () => {
-    for (const list of sessions.values()) for (const session of list) session.destroy(new Error("tunnel dropped"))
+    for (const cluster of [...sessions.keys()]) drop(cluster)
+  }
+  const ours = (request: IncomingMessage) => new URL(request.url ?? "/", "http://controller").pathname === tunnelPath
+  const clusterOfRequest = (request: IncomingMessage) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers["authorization"] ?? "")
+    return match?.[1] === undefined ? undefined : clusterOf(tokens, match[1])
   }
 
   return {
+    control: (request, response) => {
+      if (request.method !== "DELETE" || !ours(request)) return false
+      const cluster = clusterOfRequest(request)
+      response.writeHead(cluster === undefined ? 401 : 200, { "content-type": "application/json" })
+      response.end(JSON.stringify(cluster === undefined ? { error: "missing or unknown bearer token" } : { dropped: drop(cluster) }))
+      return true
+    },
     handle: (request, socket, head) => {
-      if (new URL(request.url ?? "/", "http://controller").pathname !== tunnelPath) return false
-      const match = /^Bearer\s+(\S+)$/i.exec(request.headers["authorization"] ?? "")
-      const cluster = match?.[1] === undefined ? undefined : clusterOf(tokens, match[1])
+      if (!ours(request)) return false
+      const cluster = clusterOfRequest(request)
       if (cluster === undefined) return refuse(socket, 401, "missing or unknown bearer token"), true
       if (request.headers["x-pipeops-cluster-uuid"] !== cluster) return refuse(socket, 403, "this token may not open a tunnel for that cluster"), true
       const agentId = String(request.headers["x-pipeops-agent-id"] ?? "")

@@ -10,6 +10,7 @@
  * - `/truncate`: announces 1,000 bytes, sends 500 and drops the connection;
  * - `/slow/MS`: answers after MS milliseconds;
  * - `/trailers`: a chunked body with a trailer;
+ * - `/mirror`: the request body streamed back as it arrives;
  * - WebSocket upgrades on any path: an echo.
  */
 import { createHash } from "node:crypto"
@@ -51,11 +52,13 @@ export interface Echo {
   readonly bodySha256: string
 }
 
+/** One MiB of the pattern, made once: it repeats every 256 bytes, so any body is slices of it. */
+let patternBlock: Buffer | undefined
+
 const sendBytes = (response: ServerResponse, size: number, chunked: boolean) => {
   response.writeHead(200, chunked ? { "content-type": "application/octet-stream" } : { "content-type": "application/octet-stream", "content-length": String(size) })
-  // The pattern repeats every 256 bytes: a block of a multiple of that keeps it continuous.
-  const block = generated(Math.min(size, 1024 * 1024))
-  const step = block.length - (block.length % 256) || block.length
+  const block = (patternBlock ??= generated(1024 * 1024))
+  const step = block.length
   let sent = 0
   const pump = () => {
     while (sent < size) {
@@ -95,6 +98,10 @@ export const startUpstream = (name = "upstream"): Promise<UpstreamApp> => new Pr
     }
     const slow = /^\/slow\/(\d+)$/.exec(path)
     if (slow !== null) return void setTimeout(() => response.end(`${name} was slow`), Number(slow[1]))
+    if (path === "/mirror") {
+      response.writeHead(200, { "content-type": "application/octet-stream" })
+      return void request.pipe(response)
+    }
     if (path === "/trailers") {
       response.writeHead(200, { trailer: "x-checksum" })
       response.write("body")
