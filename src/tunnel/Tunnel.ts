@@ -18,6 +18,7 @@ import type { Metrics } from "../observability/Metrics.js"
 import type { Probes } from "../observability/Probes.js"
 import { open, TunnelDown, tunnelUrl, type TunnelRefused } from "./Connection.js"
 import type { ForwardOptions, Upstream } from "./Forward.js"
+import { afterEnding, initialRedial, type Ending, type RedialPolicy } from "./Redial.js"
 import { makeCounts, observerOf, observeTunnel } from "./TunnelStats.js"
 
 export interface TunnelTiming {
@@ -90,7 +91,10 @@ const make = (settings: TunnelSettings) => Effect.gen(function* () {
   const agent = yield* Effect.acquireRelease(Effect.sync(() => new http.Agent({ keepAlive: true })), (a) => Effect.sync(() => a.destroy()))
   const forwarding: ForwardOptions = { upstream: () => upstream, timeoutMillis: Duration.toMillis(settings.upstreamTimeout), agent, observer: observerOf(counts) }
   const record = yield* observeTunnel(counts, { up: SubscriptionRef.get(up), lastError, wanted: Ref.get(wanted), upstream: () => upstream })
-  const backoff = yield* delaysOf(engineRetry(timing.redialBase, timing.redialCap), 16)
+  const policy: RedialPolicy = {
+    steps: yield* delaysOf(engineRetry(timing.redialBase, timing.redialCap), 16),
+    resetAfter: Duration.toMillis(timing.redialResetAfter), authRetry: Duration.toMillis(timing.authRetry)
+  }
   const url = tunnelUrl(settings.apiUrl)
 
   /** One connection's life: dial, serve, PING until it fails. Counts as up only between. */
@@ -111,21 +115,17 @@ const make = (settings: TunnelSettings) => Effect.gen(function* () {
 
   /** Keeps connection `index` up: redials with full-jitter backoff, reset by a connection that lived long enough. */
   const slot = (index: number) => Effect.gen(function* () {
-    let failures = 0
-    let dialStreak = 0
+    let redial = initialRedial
     for (;;) {
       const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
       const ended = yield* Effect.flip(Effect.scoped(connection(index)))
       const lived = (yield* Effect.clockWith((c) => c.currentTimeMillis)) - started
-      if (lived >= Duration.toMillis(timing.redialResetAfter)) failures = 0
-      const jittered = Math.round(backoff[Math.min(failures, backoff.length - 1)]! * (yield* Random.next))
-      const delay = ended._tag === "TunnelRefused" ? Math.max(jittered, Duration.toMillis(timing.authRetry)) : jittered
-      failures += 1
-      dialStreak = ended._tag === "TunnelDown" && ended.kind !== "dial" ? 0 : dialStreak + 1
+      const next = afterEnding(redial, endingOf(ended), lived, policy, yield* Random.next)
+      redial = next.state
       yield* Ref.set(lastError, Option.some(ended.message))
       yield* record.reconnected(reasonOf(ended))
-      yield* logEnd(ended, index, dialStreak, delay)
-      yield* Effect.sleep(Duration.millis(delay))
+      yield* logEnd(ended, index, redial.dialStreak, next.delay)
+      yield* Effect.sleep(Duration.millis(next.delay))
     }
   })
 
@@ -155,8 +155,10 @@ const make = (settings: TunnelSettings) => Effect.gen(function* () {
   })
 })
 
+const endingOf = (ended: TunnelDown | TunnelRefused): Ending => (ended._tag === "TunnelRefused" ? "refused" : ended.kind)
+
 const reasonOf = (ended: TunnelDown | TunnelRefused): string =>
-  ended._tag === "TunnelRefused" ? "unauthorized" : ended.kind === "dial" ? "dial_failed" : ended.kind === "ping" ? "ping_timeout" : "connection_lost"
+  ({ refused: "unauthorized", dial: "dial_failed", ping: "ping_timeout", lost: "connection_lost" } as const)[endingOf(ended)]
 
 /** A lost connection is news (info); a dial that keeps failing warns once, then goes to debug. */
 const logEnd = (ended: TunnelDown | TunnelRefused, index: number, dialStreak: number, delay: number) => {

@@ -65,9 +65,11 @@ class WebSocketDuplex extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // A failure does not wait for the peer's close frame: the connection is gone at once.
-    if (error !== null || this.socket.readyState === this.socket.CONNECTING) this.socket.terminate()
-    else if (this.socket.readyState === this.socket.OPEN) this.socket.close(1000)
+    // A failure does not wait for the peer's close frame: the connection is gone at once. (A
+    // socket already closing, with its own code, finishes its close handshake.)
+    const state = this.socket.readyState
+    if (state === this.socket.CONNECTING || (error !== null && state === this.socket.OPEN)) this.socket.terminate()
+    else if (state === this.socket.OPEN) this.socket.close(1000)
     callback(error)
   }
 

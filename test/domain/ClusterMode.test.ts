@@ -95,6 +95,19 @@ describe("decideRouting", () => {
     if (c.service !== undefined) expect(decision.ingressService).toEqual(Option.some(c.service))
   })
 
+  it.each([
+    ["a port named http", [{ name: "metrics", port: 10254 }, { name: "http", port: 8080 }], "ingress-nginx-controller.ingress-nginx.svc:8080"],
+    ["else port 80", [{ name: "https", port: 443 }, { name: "web", port: 80 }], "ingress-nginx-controller.ingress-nginx.svc:80"],
+    ["else the first TCP port", [{ name: "a", port: 8443 }, { name: "b", port: 9000 }], "ingress-nginx-controller.ingress-nginx.svc:8443"]
+  ] as const)("the tunnel upstream is the controller Service on %s", (_title, ports, expected) => {
+    const decision = Either.getOrThrow(decideRouting([serviceView({ ...lb({ ip: "192.168.1.240" }), ports: [...ports] })]))
+    expect(decision.upstream).toEqual(Option.some(expected))
+  })
+
+  it("without a controller Service there is no tunnel upstream", () => {
+    expect(Either.getOrThrow(decideRouting([])).upstream).toEqual(Option.none())
+  })
+
   it("forcing direct without any endpoint is a configuration error", () => {
     const result = decideRouting([serviceView({ lb: [{ ip: "10.0.0.1" }] })], { routingMode: "direct" })
     expect(Either.isLeft(result) && result.left._tag).toBe("DirectWithoutEndpoint")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
 import type { RoutingDecision } from "../../src/domain/ClusterMode.js"
-import { initialModeState, trackMode } from "../../src/domain/ModeTracking.js"
+import { initialModeState, sameDecision, sameRouting, trackMode } from "../../src/domain/ModeTracking.js"
 
 const direct = (publicEndpoint = "203.0.113.45:80"): RoutingDecision =>
   ({ routingMode: "direct", publicEndpoint, isPrivate: false, ingressService: Option.none(), upstream: Option.none() })
@@ -26,6 +26,14 @@ describe("trackMode", () => {
     expect([pending.changed, pending.wakeAt, pending.state.effective]).toEqual([false, 61_000, direct()])
     expect(trackMode(pending.state, tunnel, 60_999, grace).changed).toBe(false)
     expect(trackMode(pending.state, tunnel, 61_000, grace)).toMatchObject({ changed: true, state: { effective: tunnel, pendingSince: undefined } })
+  })
+
+  it("takes a moved upstream without announcing a change when the routing stays", () => {
+    const inTunnel = trackMode(initialModeState, tunnel, 0, grace).state
+    const moved = { ...tunnel, upstream: Option.some("traefik.kube-system.svc:80") }
+    expect(trackMode(inTunnel, moved, 1, grace)).toMatchObject({ changed: false, state: { effective: moved } })
+    expect(sameRouting(tunnel, moved)).toBe(true)
+    expect(sameDecision(tunnel, moved)).toBe(false)
   })
 
   it("a load balancer that comes back inside the grace period changes nothing and cancels the switch", () => {

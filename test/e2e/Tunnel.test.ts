@@ -103,6 +103,15 @@ describe("tunnel (built agent, reference controller edge, loopback)", () => {
     await until(async () => rig.upstream.aborted.includes("/hold?abort=1"), (gone) => gone)
   })
 
+  it("aborts the upstream request, never completing it, when a client's upload is cut short", async () => {
+    const request = http.request({ host: "127.0.0.1", port: rig.edgePort, method: "POST", path: "/echo?cut", headers: { host: tunnelHost, "content-length": String(4 * 1024 * 1024) }, agent: false })
+    request.once("error", () => {})
+    request.write(Buffer.alloc(1024 * 1024, 7))
+    await until(async () => rig.upstream.received.includes("/echo?cut"), (seen) => seen)
+    request.destroy()
+    await until(async () => rig.upstream.aborted.includes("/echo?cut"), (gone) => gone)
+  })
+
   it("never delivers a body cut upstream as complete", async () => {
     const answer = await callEdge(rig.edgePort, { path: "/truncate" })
     expect(answer.complete).toBe(false)

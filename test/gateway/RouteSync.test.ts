@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Logger, LogLevel, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
 import { Probes } from "../../src/observability/Probes.js"
+import { Tunnel } from "../../src/tunnel/Tunnel.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
 
 const web = (name: string, host: string, ...paths: ReadonlyArray<string>) =>
@@ -250,6 +251,31 @@ describe("RouteSync routing mode", () => {
       expect(yield* t.controller.lines).toEqual([])
       expect((yield* t.status).decision?.routingMode).toBe("direct")
     }))
+
+  /** A tunnel whose first connection is up `upAfter` ms after it is asked for (never: undefined). */
+  const tunnelUpAfter = (upAfter: number | undefined) => Layer.succeed(Tunnel, Tunnel.of({
+    connections: Effect.succeed(0),
+    awaitConnected: (timeout) => upAfter === undefined || upAfter > Duration.toMillis(timeout)
+      ? Effect.as(Effect.sleep(timeout), false)
+      : Effect.as(Effect.sleep(Duration.millis(upAfter)), true)
+  }))
+  const announcedTunnelAt = (tunnel: Layer.Layer<Tunnel>, checks: ReadonlyArray<readonly [number, boolean]>) =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ services: [publicLb], ingresses: [web("a", "a.example.com")], tunnel })
+      yield* t.controller.clear
+      yield* t.upsertService({ lb: [] })
+      yield* at(60_000)
+      for (const [after, announced] of checks) {
+        yield* at(after)
+        expect((yield* t.controller.calls).length, `${after} ms later`).toBe(announced ? 1 : 0)
+      }
+    })
+
+  it.scoped("the switch to tunnel is announced once a tunnel connection is up", () =>
+    announcedTunnelAt(tunnelUpAfter(1_200), [[1_199, false], [1, true]]))
+
+  it.scoped("the switch to tunnel is announced after 5 s without a tunnel connection", () =>
+    announcedTunnelAt(tunnelUpAfter(undefined), [[4_999, false], [1, true]]))
 
   it.scoped("tunnel → direct switches at once", () =>
     Effect.gen(function* () {

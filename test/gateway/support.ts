@@ -11,6 +11,7 @@ import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../
 import { defaultReflectorOptions } from "../../src/kubernetes/Reflector.js"
 import { ingresses, services } from "../../src/kubernetes/Resources.js"
 import { defaultBackoffPolicy } from "../../src/kubernetes/WatchBackoff.js"
+import type { Tunnel } from "../../src/tunnel/Tunnel.js"
 import { backend, ingress, path, rule, service, type IngressInput, type ServiceInput } from "../support/Builders.js"
 import { makeFakeKubernetes, type Fault } from "../support/FakeKubernetes.js"
 import { makeRecordingController } from "../support/RecordingController.js"
@@ -29,6 +30,8 @@ export interface EngineSetup {
   readonly stopped?: boolean
   /** Run the heartbeat too (started with the engine). */
   readonly heartbeat?: Partial<HeartbeatSettings>
+  /** The tunnel the engine follows (default: none). */
+  readonly tunnel?: Layer.Layer<Tunnel>
 }
 
 /** Starts the engine in the test's scope; returns the cluster and controller handles. */
@@ -43,7 +46,8 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   const base = watchingLayer({
     clusterUuid: "c-1", watchScope: watchEverything,
     reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300], backoff: { ...defaultBackoffPolicy, jitter: false } },
-    detector: { overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector }
+    detector: { overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector },
+    tunnel: setup.tunnel
   }).pipe(Layer.provideMerge(Layer.mergeAll(observabilityLayer(false), controller.layer, kubernetes)))
   const heartbeat = Heartbeat.layer({
     clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), ...setup.heartbeat
