@@ -23,6 +23,8 @@ export interface AgentParts {
   readonly reflector: ReflectorOptions
   /** What to list and watch (namespaces, the Ingress label selector). */
   readonly watchScope: WatchScope
+  /** How often to ask whether the Gateway API is served (default 5 minutes). */
+  readonly discoveryInterval?: Duration.Duration | undefined
   readonly detector: DetectorSettings
   readonly routeSync: RouteSyncSettings
   readonly heartbeatInterval: Duration.Duration
@@ -39,10 +41,10 @@ export const shutdownDrain = Duration.seconds(10)
 export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metrics.layer({ processMetrics }), Probes.layer)
 
 /** What every replica runs: the cache, the detector, the tunnel, the writer's client side. */
-export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "detector" | "tunnel">) =>
+export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "discoveryInterval" | "detector" | "tunnel">) =>
   (parts.tunnel ?? Tunnel.off).pipe(
     Layer.provideMerge(ClusterDetector.layer(parts.detector)),
-    Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope)),
+    Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope, parts.discoveryInterval)),
     Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))
 
 /** The whole agent: `watchingLayer`, and the engine and heartbeat while this replica leads. */

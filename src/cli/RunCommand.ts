@@ -44,6 +44,7 @@ const flags = {
   tunnelConnections: textFlag("tunnel-connections", "tunnel connections per replica in tunnel mode (PIPEOPS_TUNNEL_CONNECTIONS, default 2)"),
   tunnelUpstream: textFlag("tunnel-upstream", "host:port that tunnel traffic goes to (PIPEOPS_TUNNEL_UPSTREAM; default: the ingress controller Service)"),
   tunnelUpstreamTimeout: textFlag("tunnel-upstream-timeout", "no response headers from the upstream within this time: 504, e.g. 60s"),
+  discoveryInterval: textFlag("discovery-interval", "how often to ask whether the cluster serves the Gateway API, e.g. 5m (PIPEOPS_DISCOVERY_INTERVAL)"),
   adminPort: textFlag("admin-port", "admin server port (PIPEOPS_ADMIN_PORT, default 8080)"),
   once: Options.boolean("once").pipe(Options.withDescription("one authoritative sync, then exit: 0 when it succeeded")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("log what would be sent; send nothing"))
@@ -103,6 +104,7 @@ export const runCommand = Command.make("run", flags, ({ once: onlyOnce, dryRun, 
   const token = tokenLayer(config)
   const partsFor = (clusterUuid: string): AgentParts => ({
     clusterUuid, agentId, reflector: defaultReflectorOptions, watchScope: scopeFor(config.selection, config.overrides),
+    discoveryInterval: config.discoveryInterval,
     detector: { overrides: config.overrides, gracePeriod: config.modeGracePeriod },
     routeSync: { ...defaultRouteSyncSettings, selection: config.selection, resyncInterval: config.resyncInterval },
     heartbeatInterval: config.heartbeatInterval,

@@ -33,6 +33,8 @@ export interface AgentConfig {
   readonly modeGracePeriod: Duration.Duration
   /** Period of the heartbeat to the controller. */
   readonly heartbeatInterval: Duration.Duration
+  /** How often the agent asks whether the Gateway API is served. */
+  readonly discoveryInterval: Duration.Duration
   readonly adminPort: number
   readonly leaderElection: ElectionConfig
   readonly tunnel: TunnelConfig
@@ -65,7 +67,9 @@ export interface RoutingFlags {
   readonly routingMode?: string | undefined
   readonly publicEndpoint?: string | undefined
   readonly ingressService?: string | undefined
+  readonly gateway?: string | undefined
   readonly ingressClasses: ReadonlyArray<string>
+  readonly gatewayClasses: ReadonlyArray<string>
   readonly namespaces: ReadonlyArray<string>
   readonly selector?: string | undefined
 }
@@ -88,6 +92,7 @@ export interface RunFlags extends RoutingFlags {
   readonly tunnelConnections?: string | undefined
   readonly tunnelUpstream?: string | undefined
   readonly tunnelUpstreamTimeout?: string | undefined
+  readonly discoveryInterval?: string | undefined
 }
 
 /** One setting's names: its flag, environment variable and file key (absent where it has none). */
@@ -109,6 +114,9 @@ export const settings = {
   publicEndpoint: { flag: "publicEndpoint", flagName: "--public-endpoint", env: "PIPEOPS_PUBLIC_ENDPOINT", file: "gateway.public_endpoint" },
   ingressService: { flag: "ingressService", flagName: "--ingress-service", env: "PIPEOPS_INGRESS_SERVICE", file: "gateway.ingress_service" },
   ingressClasses: { flag: "ingressClasses", flagName: "--ingress-class", env: "PIPEOPS_INGRESS_CLASSES", file: "gateway.ingress_classes", list: true },
+  gateway: { flag: "gateway", flagName: "--gateway", env: "PIPEOPS_GATEWAY", file: "gateway.gateway" },
+  gatewayClasses: { flag: "gatewayClasses", flagName: "--gateway-class", env: "PIPEOPS_GATEWAY_CLASSES", file: "gateway.gateway_classes", list: true },
+  discoveryInterval: { flag: "discoveryInterval", flagName: "--discovery-interval", env: "PIPEOPS_DISCOVERY_INTERVAL", file: "gateway.discovery_interval" },
   namespaces: { flag: "namespaces", flagName: "--namespace", env: "PIPEOPS_NAMESPACES", file: "gateway.namespaces", list: true },
   labelSelector: { flag: "selector", flagName: "--selector", env: "PIPEOPS_LABEL_SELECTOR", file: "gateway.label_selector" },
   resyncInterval: { flag: "resyncInterval", flagName: "--resync-interval", env: "PIPEOPS_RESYNC_INTERVAL", file: "gateway.resync_interval" },
@@ -223,6 +231,7 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
   const resync = yield* optional(yield* get(settings.resyncInterval), parseDuration)
   const grace = yield* optional(yield* get(settings.modeGracePeriod), parseDuration)
   const heartbeat = yield* optional(yield* get(settings.heartbeatInterval), parseDuration)
+  const discovery = yield* optional(yield* get(settings.discoveryInterval), parseDuration)
   const adminPort = yield* optional(yield* get(settings.adminPort), parsePort)
   const leaderElection = yield* loadElection(get)
   const tunnelConnections = yield* optional(yield* get(settings.tunnelConnections), parseCount(1, 16))
@@ -237,6 +246,7 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     heartbeatInterval: heartbeat === undefined ? Duration.seconds(30) : Duration.millis(heartbeat),
+    discoveryInterval: discovery === undefined ? Duration.minutes(5) : Duration.millis(discovery),
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
 })
@@ -285,11 +295,16 @@ const loadRouting = (get: (setting: Setting) => Effect.Effect<Option.Option<Raw>
   const routingMode = yield* optional(yield* get(settings.routingMode), parseRoutingMode)
   const publicEndpoint = yield* optional(yield* get(settings.publicEndpoint), parseEndpoint)
   const ingressService = yield* optional(yield* get(settings.ingressService), parseServiceRef)
+  const gatewayRaw = yield* get(settings.gateway)
+  const gateway = yield* optional(gatewayRaw, parseServiceRef)
+  if (gateway !== undefined && ingressService !== undefined) {
+    return yield* invalid(Option.match(gatewayRaw, { onNone: () => "--gateway", onSome: (r) => r.origin }), "set either the Gateway or the ingress controller Service (ingress_service), not both")
+  }
   const labelSelector = yield* optional(yield* get(settings.labelSelector), parseLabelSelector)
   return {
     clusterUuid: Option.getOrUndefined(Option.map(yield* get(settings.clusterUuid), single)),
-    selection: { ingressClasses: many(yield* get(settings.ingressClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
-    overrides: { routingMode, publicEndpoint, ingressService }
+    selection: { ingressClasses: many(yield* get(settings.ingressClasses)), gatewayClasses: many(yield* get(settings.gatewayClasses)), namespaces: many(yield* get(settings.namespaces)), labelSelector: Option.fromNullable(labelSelector) },
+    overrides: { routingMode, publicEndpoint, ingressService, gateway }
   } satisfies RoutingConfig
 })
 

@@ -5,6 +5,7 @@
 import { Array as Arr, Data, Either, Option, Order } from "effect"
 import { formatEndpoint, isIpAddress, isPrivateHostname, isPrivateIp } from "./Addresses.js"
 import type { RoutingMode } from "./Route.js"
+import type { GatewayAddressView, GatewayView } from "./GatewayViews.js"
 import { objectKey, type ServicePortView, type ServiceView } from "./Views.js"
 
 /** Well-known ingress controller Services, tried in this order (tier 1). */
@@ -28,6 +29,8 @@ export interface ModeOverrides {
   readonly routingMode?: RoutingMode | undefined
   /** `address:port` to report instead of the detected endpoint. */
   readonly publicEndpoint?: string | undefined
+  /** `namespace/name` of the Gateway that is the entry point (exclusive with `ingressService`). */
+  readonly gateway?: string | undefined
 }
 
 /** How the controller reaches the cluster. `publicEndpoint` is `""` exactly when `tunnel`. */
@@ -35,7 +38,7 @@ export interface RoutingDecision {
   readonly routingMode: RoutingMode
   readonly publicEndpoint: string
   readonly isPrivate: boolean
-  /** `namespace/name` of the Service the decision was read from, if one was found. */
+  /** What the decision was read from, if anything: `namespace/name` of a Service, `gateway/namespace/name` of a Gateway. */
   readonly ingressService: Option.Option<string>
   /** Where tunnel traffic goes: that Service as `<name>.<namespace>.svc:<port>`. */
   readonly upstream: Option.Option<string>
@@ -104,20 +107,63 @@ export const detectEndpoint = (service: ServiceView): Option.Option<string> =>
   Option.zipWith(publicAddress(service), endpointPort(service), formatEndpoint)
 
 /**
+ * The Gateway that is the entry point: the configured one, else the Gateway with addresses whose
+ * `namespace/name` is smallest.
+ */
+export const findGateway = (gateways: ReadonlyArray<GatewayView>, configured?: string): Option.Option<GatewayView> =>
+  configured !== undefined
+    ? Arr.findFirst(gateways, (g) => objectKey(g.metadata) === configured)
+    : Arr.head(Arr.sort(gateways.filter((g) => (g.status?.addresses ?? []).length > 0), Order.mapInput(Order.string, (g: GatewayView) => objectKey(g.metadata))))
+
+/** A Gateway's addresses, `IPAddress` entries (the default type) before `Hostname` ones. */
+const gatewayAddresses = (gateway: GatewayView): ReadonlyArray<string> => {
+  const all = gateway.status?.addresses ?? []
+  const isIp = (a: GatewayAddressView) => (a.type ?? "IPAddress") === "IPAddress"
+  return [...all.filter(isIp), ...all.filter((a) => a.type === "Hostname")].map((a) => a.value).filter((v) => v !== "")
+}
+
+/** The port of a Gateway's first `HTTP` listener. */
+const httpListenerPort = (gateway: GatewayView): Option.Option<number> =>
+  Option.map(Arr.findFirst(gateway.spec.listeners, (l) => l.protocol === "HTTP"), (l) => l.port)
+
+/** The detected public endpoint of a Gateway: its first public address on its HTTP listener's port. */
+export const gatewayEndpoint = (gateway: GatewayView): Option.Option<string> =>
+  Option.zipWith(Arr.findFirst(gatewayAddresses(gateway), isPublicAddress), httpListenerPort(gateway), formatEndpoint)
+
+/** Where tunnel traffic goes through a Gateway: its first address on its HTTP listener's port. */
+export const gatewayUpstream = (gateway: GatewayView): Option.Option<string> =>
+  Option.zipWith(Arr.head(gatewayAddresses(gateway)), httpListenerPort(gateway), formatEndpoint)
+
+/** The entry point: the ingress controller Service, else (none found, or one configured) a Gateway. */
+const entryPoint = (services: ReadonlyArray<ServiceView>, gateways: ReadonlyArray<GatewayView>, overrides: ModeOverrides) => {
+  const service = overrides.gateway !== undefined ? Option.none() : findIngressService(services, overrides.ingressService)
+  if (Option.isSome(service)) {
+    return { source: Option.some(objectKey(service.value.metadata)), endpoint: detectEndpoint(service.value), upstream: serviceUpstream(service.value) }
+  }
+  const gateway = overrides.ingressService !== undefined ? Option.none() : findGateway(gateways, overrides.gateway)
+  return {
+    source: Option.map(gateway, (g) => `gateway/${objectKey(g.metadata)}`),
+    endpoint: Option.flatMap(gateway, gatewayEndpoint),
+    upstream: Option.flatMap(gateway, gatewayUpstream)
+  }
+}
+
+/**
  * The routing decision, overrides applied: the endpoint is the override, else the detected one;
  * the mode is the override, else `direct` exactly when there is an endpoint. Forcing `direct` with
  * no endpoint fails with `DirectWithoutEndpoint`.
  */
 export const decideRouting = (
   services: ReadonlyArray<ServiceView>,
-  overrides: ModeOverrides = {}
+  overrides: ModeOverrides = {},
+  gateways: ReadonlyArray<GatewayView> = []
 ): Either.Either<RoutingDecision, DirectWithoutEndpoint> => {
-  const service = findIngressService(services, overrides.ingressService)
-  const ingressService = Option.map(service, (s) => objectKey(s.metadata))
-  const upstream = Option.flatMap(service, serviceUpstream)
+  const entry = entryPoint(services, gateways, overrides)
+  const ingressService = entry.source
+  const upstream = entry.upstream
   const endpoint = overrides.publicEndpoint !== undefined && overrides.publicEndpoint !== ""
     ? Option.some(overrides.publicEndpoint)
-    : Option.flatMap(service, detectEndpoint)
+    : entry.endpoint
   const routingMode = overrides.routingMode ?? (Option.isSome(endpoint) ? "direct" : "tunnel")
   if (routingMode === "tunnel") {
     return Either.right({ routingMode, publicEndpoint: "", isPrivate: true, ingressService, upstream })

@@ -5,7 +5,8 @@
  * changed: diffing every route on every event made each event cost O(all routes).
  */
 import { Option } from "effect"
-import { claimsOfIngress, resolveConflicts, type Claim, type IngressClaims } from "./DesiredRoutes.js"
+import { claimsOfHTTPRoute, claimsOfIngress, resolveConflicts, type Claim, type IngressClaims } from "./DesiredRoutes.js"
+import type { GatewayView, HTTPRouteView } from "./GatewayViews.js"
 import type { Extracted } from "./IngressRoutes.js"
 import { defaultClassNames, type IngressSelection } from "./IngressSelection.js"
 import type { Route, RouteKey } from "./Route.js"
@@ -16,13 +17,19 @@ export interface ClusterSnapshot {
   readonly ingresses: ReadonlyMap<string, IngressView>
   readonly services: ReadonlyMap<string, ServiceView>
   readonly ingressClasses: ReadonlyMap<string, IngressClassView>
+  /** Empty while the cluster does not serve the Gateway API. */
+  readonly gateways: ReadonlyMap<string, GatewayView>
+  readonly httpRoutes: ReadonlyMap<string, HTTPRouteView>
 }
 
 /** Which object changed; readers re-read state, so a change carries only the key. */
 export interface Change {
-  readonly kind: "ingress" | "service" | "ingressClass"
+  readonly kind: "ingress" | "service" | "ingressClass" | "gateway" | "httproute"
   readonly key: string
 }
+
+/** Entries of HTTPRoutes are keyed by this prefix and their `namespace/name`. */
+const httpRoutePrefix = "httproute/"
 
 /** One Ingress's extraction. */
 type Entry = IngressClaims
@@ -45,8 +52,10 @@ const extract = (
   defaults: ReadonlySet<string>,
   key: string
 ): Option.Option<Entry> =>
-  // The snapshot's Services are keyed by namespace/name, as port resolution looks them up.
-  Option.map(Option.fromNullable(snapshot.ingresses.get(key)), (ingress) => claimsOfIngress(ingress, selection, defaults, snapshot.services))
+  key.startsWith(httpRoutePrefix)
+    ? Option.map(Option.fromNullable(snapshot.httpRoutes.get(key.slice(httpRoutePrefix.length))), (route) => claimsOfHTTPRoute(route, snapshot.gateways, selection))
+    // The snapshot's Services are keyed by namespace/name, as port resolution looks them up.
+    : Option.map(Option.fromNullable(snapshot.ingresses.get(key)), (ingress) => claimsOfIngress(ingress, selection, defaults, snapshot.services))
 
 /** The Ingress keys a set of changes makes stale; `all` when every Ingress is. */
 export const staleIngresses = (changes: Iterable<Change>): ReadonlySet<string> | "all" => {
@@ -55,6 +64,9 @@ export const staleIngresses = (changes: Iterable<Change>): ReadonlySet<string> |
   for (const change of changes) {
     if (change.kind === "ingressClass") return "all"
     if (change.kind === "ingress") keys.add(change.key)
+    else if (change.kind === "httproute") keys.add(`${httpRoutePrefix}${change.key}`)
+    // A Gateway's listeners, status and class decide every HTTPRoute's routes: the prefix stands for them all.
+    else if (change.kind === "gateway") keys.add(httpRoutePrefix)
     // A Service change may resolve or unresolve named ports of Ingresses in its namespace.
     else namespaces.add(change.key.split("/")[0] ?? "")
   }
@@ -77,7 +89,7 @@ const settle = (cache: DesiredIndex, key: RouteKey, hostname: string): string =>
 const replaceEntry = (cache: DesiredIndex, key: string, next: Option.Option<Entry>): ReadonlyArray<Route> => {
   const previous = cache.entries.get(key)
   for (const { route } of previous?.claims ?? []) {
-    const remaining = (cache.claims.get(route.key) ?? []).filter((c) => c.route.ingress !== key)
+    const remaining = (cache.claims.get(route.key) ?? []).filter((c) => c.owner !== key)
     if (remaining.length === 0) cache.claims.delete(route.key)
     else cache.claims.set(route.key, remaining)
   }
@@ -101,7 +113,7 @@ export const refresh = (
   stale: ReadonlySet<string> | "all"
 ): ReadonlySet<string> => {
   const namespaces = stale === "all" ? [] : [...stale].filter((k) => k.endsWith("/"))
-  const known = () => [...snapshot.ingresses.keys(), ...cache.entries.keys()]
+  const known = () => [...snapshot.ingresses.keys(), ...[...snapshot.httpRoutes.keys()].map((k) => `${httpRoutePrefix}${k}`), ...cache.entries.keys()]
   const keys = stale === "all"
     ? new Set(known())
     : new Set([...[...stale].filter((k) => !k.endsWith("/")), ...(namespaces.length === 0 ? [] : known().filter((k) => namespaces.some((ns) => k.startsWith(ns))))])

@@ -13,6 +13,8 @@ export type SkipReason =
   | "invalid_object" | "filtered_namespace" | "filtered_class" | "filtered_labels" | "opted_out"
   | "no_rules" | "no_host" | "invalid_host" | "no_paths" | "invalid_path" | "invalid_backend"
   | "resource_backend" | "unresolved_port" | "duplicate" | "conflict"
+  // HTTPRoutes only.
+  | "not_accepted" | "unsupported_match"
 
 /** Something not registered: always its Ingress; `host` and `path` when the skip concerns one. */
 export interface Skipped {

@@ -4,17 +4,19 @@
  */
 import { Option } from "effect"
 import { matchesLabels, type LabelSelector } from "./LabelSelector.js"
-import type { IngressClassView, IngressView } from "./Views.js"
+import type { IngressClassView, IngressView, ObjectMetaView } from "./Views.js"
 
 /** The filters; an empty list or `None` means "no filter". */
 export interface IngressSelection {
   readonly ingressClasses: ReadonlyArray<string>
+  /** Gateways by `spec.gatewayClassName`: HTTPRoutes route only through the selected ones. */
+  readonly gatewayClasses: ReadonlyArray<string>
   readonly namespaces: ReadonlyArray<string>
   readonly labelSelector: Option.Option<LabelSelector>
 }
 
 /** Selects every Ingress. */
-export const selectAll: IngressSelection = { ingressClasses: [], namespaces: [], labelSelector: Option.none() }
+export const selectAll: IngressSelection = { ingressClasses: [], gatewayClasses: [], namespaces: [], labelSelector: Option.none() }
 
 /** The annotation that opts an Ingress out when set to `"false"`. */
 export const optOutAnnotation = "pipeops.io/route-sync"
@@ -51,8 +53,7 @@ export const checkSelection = (
   selection: IngressSelection,
   defaults: ReadonlySet<string>
 ): Option.Option<NotSelected> => {
-  const meta = ingress.metadata
-  const namespace = meta.namespace ?? "default"
+  const namespace = ingress.metadata.namespace ?? "default"
   if (selection.namespaces.length > 0 && !selection.namespaces.includes(namespace)) {
     return Option.some({ reason: "filtered_namespace", detail: `namespace ${namespace} is not selected` })
   }
@@ -60,6 +61,18 @@ export const checkSelection = (
   if (selection.ingressClasses.length > 0 && !classes.some((c) => selection.ingressClasses.includes(c))) {
     const which = classes.length > 0 ? `ingress class ${classes.join(", ")}` : "no ingress class"
     return Option.some({ reason: "filtered_class", detail: `${which} is not selected` })
+  }
+  return checkObject(ingress.metadata, selection)
+}
+
+/**
+ * The filters every routed object shares (an HTTPRoute has no ingress class): namespace, labels,
+ * then the opt-out.
+ */
+export const checkObject = (meta: ObjectMetaView, selection: IngressSelection): Option.Option<NotSelected> => {
+  const namespace = meta.namespace ?? "default"
+  if (selection.namespaces.length > 0 && !selection.namespaces.includes(namespace)) {
+    return Option.some({ reason: "filtered_namespace", detail: `namespace ${namespace} is not selected` })
   }
   if (Option.isSome(selection.labelSelector) && !matchesLabels(selection.labelSelector.value, meta.labels)) {
     return Option.some({ reason: "filtered_labels", detail: `labels do not match ${selection.labelSelector.value.source}` })

@@ -109,7 +109,7 @@ export type IngressClassView = typeof IngressClassView.Type
 /** Why a raw object was not accepted as a view: a one-line, human-readable message. */
 export type DecodeFailure = string
 
-const decoder = <A, I>(schema: Schema.Schema<A, I>) => {
+export const decoder = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(schema, { errors: "first" })
   return (raw: unknown): Either.Either<A, DecodeFailure> =>
     Either.mapLeft(decode(raw), (error) => ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))

@@ -1,6 +1,6 @@
 /**
- * Cluster detection over time: the routing decision computed from the Services each
- * time one changes, applied with the grace period of `ModeTracking`, and published for whoever
+ * Cluster detection over time: the routing decision computed from the Services and Gateways
+ * each time one changes, applied with the grace period of `ModeTracking`, and published for whoever
  * follows it: the sync engine, the tunnel, the heartbeat. Owns its `/status` fields and the
  * routing-mode metric.
  */
@@ -53,7 +53,8 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
   const graceMillis = Duration.toMillis(settings.gracePeriod)
 
   const evaluate = Effect.gen(function* () {
-    const computed = decideRouting([...(yield* cache.snapshot).services.values()], settings.overrides)
+    const snapshot = yield* cache.snapshot
+    const computed = decideRouting([...snapshot.services.values()], settings.overrides, [...snapshot.gateways.values()])
     yield* Deferred.succeed(first, computed)
     if (computed._tag === "Left") {
       const previous = yield* Ref.getAndSet(problem, Option.some(computed.left.message))
@@ -74,14 +75,14 @@ const make = (settings: DetectorSettings) => Effect.gen(function* () {
     yield* FiberHandle.run(timer, Effect.sleep(Duration.millis(next.wakeAt - now)).pipe(Effect.zipRight(Queue.offer(wakes, undefined))))
   })
 
-  // Ingress changes are most of the traffic and never change the decision: they are dropped here,
-  // where a stream stage per change would cost more than the change itself.
+  // Ingress and HTTPRoute changes are most of the traffic and never change the decision: they are
+  // dropped here, where a stream stage per change would cost more than the change itself.
   yield* Effect.forkScoped(Effect.gen(function* () {
     yield* cache.synced
     const changes = yield* cache.subscribe
     yield* evaluate
     yield* Effect.forkScoped(Stream.runForEachChunk(changes, (chunk) =>
-      Chunk.some(chunk, (change) => change.kind === "service") ? Queue.offer(wakes, undefined) : Effect.void))
+      Chunk.some(chunk, (change) => change.kind === "service" || change.kind === "gateway") ? Queue.offer(wakes, undefined) : Effect.void))
     yield* Effect.forever(Effect.zipRight(Queue.take(wakes), evaluate))
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ClusterDetector" })))
 

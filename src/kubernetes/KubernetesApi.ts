@@ -59,6 +59,8 @@ export class KubernetesApi extends Context.Tag("pipeops-agent/kubernetes/Kuberne
   readonly namespaceUid: (name: string) => Effect.Effect<string, KubernetesApiError>
   /** The API server's version (`gitVersion` of `/version`, e.g. `v1.31.2`). */
   readonly version: Effect.Effect<string, KubernetesApiError>
+  /** Whether the API server serves `group/version` (discovery: 404 means not). */
+  readonly serves: (groupVersion: string) => Effect.Effect<boolean, KubernetesApiError>
   /** A Lease; `undefined` when there is none (404). */
   readonly getLease: (namespace: string, name: string) => Effect.Effect<Lease | undefined, KubernetesApiError>
   /** Creates a Lease; one that exists fails with kind `Conflict`. */
@@ -197,5 +199,9 @@ const make = (config: KubeConfig, requestTimeout: Duration.Duration) => Effect.g
     return Effect.flatMap(getText(url(`${leases(namespace)}/${encodeURIComponent(name)}`), operation, { method: "PUT", body }), leaseOf(operation))
   }
 
-  return KubernetesApi.of({ list, watch, namespaceUid, version, getLease, createLease, updateLease })
+  const serves = (groupVersion: string) => getText(url(`/apis/${groupVersion}`), `discover ${groupVersion}`).pipe(
+    Effect.as(true),
+    Effect.catchIf((e) => e.status === 404, () => Effect.succeed(false)))
+
+  return KubernetesApi.of({ list, watch, namespaceUid, version, serves, getLease, createLease, updateLease })
 })

@@ -22,8 +22,15 @@ export const ingressClasses: Resource = {
   plural: "ingressclasses", group: "networking.k8s.io", version: "v1", kind: "IngressClass", namespaced: false
 }
 
+/** The Gateway API's group and version; its resources are watched only while the cluster serves it. */
+export const gatewayApi = "gateway.networking.k8s.io/v1"
+/** `gateway.networking.k8s.io/v1` Gateways. */
+export const gateways: Resource = { plural: "gateways", group: "gateway.networking.k8s.io", version: "v1", kind: "Gateway", namespaced: true }
+/** `gateway.networking.k8s.io/v1` HTTPRoutes. */
+export const httpRoutes: Resource = { plural: "httproutes", group: "gateway.networking.k8s.io", version: "v1", kind: "HTTPRoute", namespaced: true }
+
 /** Every resource the agent lists and watches; the RBAC in deploy/ grants exactly list and watch on these. */
-export const watchedResources: ReadonlyArray<Resource> = [ingresses, services, ingressClasses]
+export const watchedResources: ReadonlyArray<Resource> = [ingresses, services, ingressClasses, gateways, httpRoutes]
 
 /** `apiVersion` of the resource's objects: `group/version`, or `version` for the core group. */
 export const apiVersionOf = (resource: Resource): string =>

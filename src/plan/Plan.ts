@@ -6,6 +6,7 @@ import { decideRouting, type DirectWithoutEndpoint, type ModeOverrides } from ".
 import { desiredRoutes, type ClusterObjects } from "../domain/DesiredRoutes.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import type { Skipped } from "../domain/IngressRoutes.js"
+import { decodeGateway, decodeHTTPRoute, type GatewayView, type HTTPRouteView } from "../domain/GatewayViews.js"
 import { decodeIngress, decodeIngressClass, decodeService, type IngressClassView, type IngressView, type ServiceView } from "../domain/Views.js"
 import { registerRequest, syncRequest } from "../controller/Requests.js"
 import { RegisterRouteRequest, SyncIngressesRequest } from "../controller/Wire.js"
@@ -45,11 +46,13 @@ const nameOf = (object: Readonly<Record<string, unknown>>): string =>
 
 const kindOf = (object: Readonly<Record<string, unknown>>): string => `${String(object["apiVersion"])} ${String(object["kind"])}`
 
-/** Sorts manifest objects into the kinds extraction reads; other kinds are ignored. */
+/** Sorts manifest objects into the kinds extraction reads (Gateway API ones with their `status` as written); other kinds are ignored. */
 export const sortObjects = (objects: ReadonlyArray<ManifestObject>): Sorted => {
   const ingresses: Array<IngressView> = []
   const services: Array<ServiceView> = []
   const ingressClasses: Array<IngressClassView> = []
+  const gateways: Array<GatewayView> = []
+  const httpRoutes: Array<HTTPRouteView> = []
   const skipped: Array<Skipped> = []
   const warnings: Array<string> = []
   let kubeSystemUid: string | undefined
@@ -74,17 +77,26 @@ export const sortObjects = (objects: ReadonlyArray<ManifestObject>): Sorted => {
       case "networking.k8s.io/v1 IngressClass":
         accept(decodeIngressClass(object), ingressClasses, entry)
         break
+      case "gateway.networking.k8s.io/v1 Gateway":
+        accept(decodeGateway(object), gateways, entry)
+        break
+      case "gateway.networking.k8s.io/v1 HTTPRoute":
+        Either.match(decodeHTTPRoute(object), {
+          onRight: (view) => httpRoutes.push(view),
+          onLeft: (detail) => skipped.push({ ingress: `httproute/${nameOf(object)}`, reason: "invalid_object", detail })
+        })
+        break
       case "v1 Namespace":
         if (metaField(object, "name") === "kube-system") kubeSystemUid = metaField(object, "uid") ?? kubeSystemUid
         break
     }
   }
-  return { ingresses, services, ingressClasses, skipped, warnings, kubeSystemUid }
+  return { ingresses, services, ingressClasses, gateways, httpRoutes, skipped, warnings, kubeSystemUid }
 }
 
 /** The plan document for sorted manifests; fails when `direct` is forced without an endpoint. */
 export const makePlan = (sorted: Sorted, options: PlanOptions): Either.Either<PlanDocument, DirectWithoutEndpoint> =>
-  Either.map(decideRouting(sorted.services, options.overrides), (decision) => {
+  Either.map(decideRouting(sorted.services, options.overrides, sorted.gateways), (decision) => {
     const extracted = desiredRoutes(sorted, options.selection)
     const cluster = { clusterUuid: options.clusterUuid ?? sorted.kubeSystemUid ?? "", decision }
     return {

@@ -13,7 +13,7 @@ const write = (name: string, text: string) => {
   return file
 }
 
-const noFlags: RunFlags = { ingressClasses: [], namespaces: [] }
+const noFlags: RunFlags = { ingressClasses: [], gatewayClasses: [], namespaces: [] }
 const load = (flags: Partial<RunFlags>, env: Record<string, string>) =>
   loadAgentConfig({ ...noFlags, ...flags }).pipe(
     Effect.provide(Layer.merge(NodeContext.layer, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
@@ -27,7 +27,7 @@ describe("loadAgentConfig", () => {
       expect(config.apiUrl.href).toBe("https://controller.example.com/")
       expect(config.token._tag === "Value" && Redacted.value(config.token.value)).toBe("t0k3n")
       expect([config.adminPort, Duration.toMillis(config.resyncInterval), config.clusterUuid]).toEqual([8080, 300_000, undefined])
-      expect(config.selection).toEqual({ ingressClasses: [], namespaces: [], labelSelector: Option.none() })
+      expect(config.selection).toEqual({ ingressClasses: [], gatewayClasses: [], namespaces: [], labelSelector: Option.none() })
     }))
 
   it.effect("a YAML file with ${ENV} interpolation, overridden by environment, overridden by flags", () =>

@@ -59,7 +59,7 @@ describe("deploy/", () => {
     expect([at(binding, "roleRef", "name"), at(binding, "subjects", 0, "name")]).toEqual([at(role, "metadata", "name"), at(ofKind("ServiceAccount")[0], "metadata", "name")])
   })
 
-  it("the namespaced overlay grants list/watch on Ingresses and Services only where its args point the agent, Services in the controller's namespace", () => {
+  it("the namespaced overlay grants list/watch on Ingresses, Services, Gateways and HTTPRoutes only where its args point the agent, Services in the controller's namespace", () => {
     const overlay = docs("deploy/overlays/namespaced/roles.yaml")
     const kustomization = read("deploy/overlays/namespaced/kustomization.yaml")
     const args = JSON.parse(/value: (\[.*\])/.exec(kustomization)?.[1] ?? "[]") as ReadonlyArray<string>
@@ -67,7 +67,9 @@ describe("deploy/", () => {
     const controller = (args[args.indexOf("--ingress-service") + 1] ?? "").split("/")[0]
     const grants = overlay.filter((d) => d["kind"] === "Role").map((role) => `${String(at(role, "metadata", "namespace"))} ${
       (at(role, "rules") as ReadonlyArray<Doc>).map((r) => `${(at(r, "resources") as ReadonlyArray<string>).join()}:${(at(r, "verbs") as ReadonlyArray<string>).join()}`).join(" ")}`)
-    expect(grants.sort()).toEqual([...namespaces.map((ns) => `${ns} ingresses:list,watch services:list,watch`), `${controller} services:list,watch`].sort())
+    expect(grants.sort()).toEqual([
+      ...namespaces.map((ns) => `${ns} ingresses:list,watch services:list,watch gateways,httproutes:list,watch`), `${controller} services:list,watch`
+    ].sort())
     const clusterRole = docs("deploy/overlays/namespaced/clusterrole.yaml")[0]
     expect((at(clusterRole, "rules") as ReadonlyArray<Doc>).map((r) => (at(r, "resources") as ReadonlyArray<string>).join())).toEqual(["ingressclasses", "namespaces"])
   })

@@ -7,7 +7,9 @@ import { backend, ingressView, path, rule, serviceView } from "../support/Builde
 const snapshotOf = (ingresses: ReadonlyArray<IngressView>, services: ReadonlyArray<ServiceView> = []): ClusterSnapshot => ({
   ingresses: new Map(ingresses.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, i])),
   services: new Map(services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])),
-  ingressClasses: new Map()
+  ingressClasses: new Map(),
+  gateways: new Map(),
+  httpRoutes: new Map()
 })
 const owner = (cache: ReturnType<typeof makeDesiredIndex>, host: string) => routesOfHosts(cache, [host]).map((r) => `${r.ingressName}${r.path}`)
 

@@ -156,7 +156,8 @@ describe("desiredRoutes", () => {
     const extracted = desiredRoutes({
       ingresses: c.ingresses.map(ingressView),
       services: (c.services ?? []).map(serviceView),
-      ingressClasses: (c.classes ?? []).map(([name, isDefault]) => ingressClassView(name, isDefault))
+      ingressClasses: (c.classes ?? []).map(([name, isDefault]) => ingressClassView(name, isDefault)),
+      gateways: [], httpRoutes: []
     }, { ...selectAll, ...c.selection })
     expect(extracted.routes.map(describeRoute)).toEqual(c.routes)
     expect(extracted.skipped.map(describeSkip).sort()).toEqual([...(c.skipped ?? [])].sort())
@@ -165,7 +166,7 @@ describe("desiredRoutes", () => {
   it("copies annotations without kubectl's last-applied configuration", () => {
     const { routes } = desiredRoutes({
       ingresses: [ingressView({ host: "a.example.com", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}", "x/y": "z" } })],
-      services: [], ingressClasses: []
+      services: [], ingressClasses: [], gateways: [], httpRoutes: []
     }, selectAll)
     expect(routes[0]?.annotations).toEqual({ "x/y": "z" })
   })
@@ -173,7 +174,7 @@ describe("desiredRoutes", () => {
   it("reports the winner in a conflict's detail", () => {
     const { skipped } = desiredRoutes({
       ingresses: [ingressView({ name: "b", host: "a.example.com" }), ingressView({ name: "a", host: "a.example.com" })],
-      services: [], ingressClasses: []
+      services: [], ingressClasses: [], gateways: [], httpRoutes: []
     }, selectAll)
     expect(skipped).toEqual([{ ingress: "default/b", host: "a.example.com", path: "/", reason: "conflict", detail: "a.example.com/ is claimed by default/a" }])
   })

@@ -30,7 +30,7 @@ describe("RouteSync startup", () => {
           { ...web("newer", "shared.example.com"), createdAt: "2026-02-01T00:00:00Z" },
           { name: "older", createdAt: "2026-01-01T00:00:00Z", rules: [rule("shared.example.com", path("/", backend("older", 81)))] }
         ],
-        settings: { selection: { ingressClasses: [], namespaces: [], labelSelector: Option.none() } }
+        settings: { selection: { ingressClasses: [], gatewayClasses: [], namespaces: [], labelSelector: Option.none() } }
       })
       const calls = yield* t.controller.calls
       expect(calls.map((c) => c.summary)).toEqual(["shared.example.com /"])

@@ -28,7 +28,7 @@ describe("a namespaced, label-selected watch", () => {
       sim.store.upsert(services, service())
       const config = new KubeConfig()
       config.loadFromString(sim.kubeconfig())
-      const selection = { ingressClasses: [], namespaces: ["team-a"], labelSelector: Option.some(Either.getOrThrow(parseLabelSelector("expose=public"))) }
+      const selection = { ingressClasses: [], gatewayClasses: [], namespaces: ["team-a"], labelSelector: Option.some(Either.getOrThrow(parseLabelSelector("expose=public"))) }
       const context = yield* Layer.build(ClusterCache.layer(defaultReflectorOptions, scopeFor(selection, {})).pipe(
         Layer.provide(Layer.mergeAll(KubernetesApi.fromKubeConfig(config), Metrics.layer({ processMetrics: false }), Probes.layer))))
       const cache = Context.get(context, ClusterCache)

@@ -8,7 +8,7 @@ import { decodeLease } from "../../src/kubernetes/Lease.js"
 import { KubernetesApi, type ListOptions, type ListPage, type WatchOptions } from "../../src/kubernetes/KubernetesApi.js"
 import { KubernetesApiError, kindOfStatus } from "../../src/kubernetes/KubernetesError.js"
 import type { WatchEvent } from "../../src/kubernetes/KubeObject.js"
-import type { Resource } from "../../src/kubernetes/Resources.js"
+import { gatewayApi, type Resource } from "../../src/kubernetes/Resources.js"
 import { makeClusterStore, type ClusterStore, type Json, type LeaseRefusal, type StoredEvent, type StoredLease } from "./ClusterStore.js"
 
 /** A scripted failure for the next list or watch of a resource. */
@@ -30,6 +30,8 @@ export interface FakeControl {
   /** Every request served, as `list ingresses rv=… limit=… continue=…` / `watch ingresses rv=…`. */
   readonly requests: Effect.Effect<ReadonlyArray<string>>
   readonly count: (prefix: string) => Effect.Effect<number>
+  /** Whether discovery says the Gateway API is served (off at first). */
+  readonly serveGatewayApi: (served: boolean) => Effect.Effect<void>
 }
 
 const error = (operation: string, status: number, retryAfterMillis?: number) =>
@@ -81,6 +83,7 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
   const requests = yield* Ref.make<ReadonlyArray<string>>([])
   const snapshots = new Map<string, ReadonlyArray<unknown>>()
   const severed = yield* Ref.make(false)
+  const gatewayApiServed = yield* Ref.make(false)
   const reachable = <A, R>(operation: string, effect: Effect.Effect<A, KubernetesApiError, R>): Effect.Effect<A, KubernetesApiError, R> =>
     Effect.flatMap(Ref.get(severed), (cut): Effect.Effect<A, KubernetesApiError, R> =>
       cut ? Effect.fail(new KubernetesApiError({ kind: "Network", operation, message: "connect ECONNREFUSED" })) : effect)
@@ -134,13 +137,15 @@ export const makeFakeKubernetes = (store: ClusterStore = makeClusterStore()) => 
     inject: (op, resource, ...added) => Ref.update(faults, (all) => [...all, ...added.map((fault) => ({ key: `${op} ${resource.plural}`, fault }))]),
     sever: Ref.set(severed, true),
     requests: Ref.get(requests),
-    count: (prefix) => Effect.map(Ref.get(requests), (all) => all.filter((r) => r.startsWith(prefix)).length)
+    count: (prefix) => Effect.map(Ref.get(requests), (all) => all.filter((r) => r.startsWith(prefix)).length),
+    serveGatewayApi: (served) => Ref.set(gatewayApiServed, served)
   }
   const api = KubernetesApi.of({
     list: (resource, options) => reachable("list", list(resource, options)),
     watch: (resource, options) => reachable("watch", watch(resource, options)),
     namespaceUid: (name) => Effect.succeed(`uid-of-${name}`),
     version: Effect.succeed("v1.31.0"),
+    serves: (groupVersion) => reachable("discover", Effect.map(Ref.get(gatewayApiServed), (on) => on && groupVersion === gatewayApi)),
     getLease: (namespace, name) => reachable("get lease", Effect.gen(function* () {
       yield* Ref.update(requests, (r) => [...r, `get lease ${namespace}/${name}`])
       const found = store.leases.get(namespace, name)
