@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import { writeFileSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ingressClasses, ingresses, services } from "../src/kubernetes/Resources.js"
+import { gateways, httpRoutes, ingressClasses, ingresses, services } from "../src/kubernetes/Resources.js"
 import { readManifests } from "../src/plan/Manifests.js"
 import { startSimulator, type Simulator } from "../test/support/ApiServerSimulator.js"
 import { ingress, service } from "../test/support/Builders.js"
@@ -46,9 +46,10 @@ const converge = async (controllerUrl: string, check: (routes: ReadonlyArray<Rou
   }
 }
 
-const seed = async (sim: Simulator) => {
-  const objects = await Effect.runPromise(readManifests(["examples"]).pipe(Effect.provide(NodeContext.layer)))
-  const byKind = new Map([["Ingress", ingresses], ["Service", services], ["IngressClass", ingressClasses]])
+/** Puts the manifests under `path` of the kinds the simulator serves into the cluster. */
+const seed = async (sim: Simulator, path: string) => {
+  const objects = await Effect.runPromise(readManifests([path]).pipe(Effect.provide(NodeContext.layer)))
+  const byKind = new Map([["Ingress", ingresses], ["Service", services], ["IngressClass", ingressClasses], ["Gateway", gateways], ["HTTPRoute", httpRoutes]])
   for (const { object } of objects) {
     const resource = byKind.get(String(object["kind"]))
     if (resource !== undefined) sim.store.upsert(resource, { ...object })
@@ -72,13 +73,13 @@ const clusterView = async (controllerUrl: string, check: (view: ClusterView) => 
 /** The examples' public load balancer address: the edge dials the local app for it. */
 const publicEndpoint = "203.0.113.45:80"
 
-/** A public request for shop.example.com through the edge; whether the cluster answered it the `mode` way. */
-const visit = async (edgePort: number, mode: string) => {
-  const answer = await callEdge(edgePort, { path: "/echo?from=the-internet", host: "shop.example.com" })
+/** A public request for `host` through the edge; whether the cluster answered it the `mode` way. */
+const visit = async (edgePort: number, mode: string, host = "shop.example.com") => {
+  const answer = await callEdge(edgePort, { path: "/echo?from=the-internet", host })
   const route = String(answer.headers["x-pipeops-edge-route"] ?? "none")
   const body = answer.status === 200 ? (JSON.parse(answer.body.toString()) as Echo) : undefined
   const said = body === undefined ? answer.body.toString().trim() : `${body.app} saw Host=${String(body.headers["host"])} ${body.url}`
-  console.log(`  curl -H 'Host: shop.example.com' http://127.0.0.1:${edgePort}/echo?from=the-internet\n    -> ${answer.status} via ${route}: ${said}`)
+  console.log(`  curl -H 'Host: ${host}' http://127.0.0.1:${edgePort}/echo?from=the-internet\n    -> ${answer.status} via ${route}: ${said}`)
   return answer.status === 200 && route === mode
 }
 
@@ -86,7 +87,7 @@ const has = (routes: ReadonlyArray<Route>, key: string) => routes.some((r) => `$
 
 const main = async () => {
   const sim = await startSimulator({ token: "kube-token", kubeSystemUid: clusterUuid })
-  await seed(sim)
+  for (const file of ["examples/cluster.yaml", "examples/shop.yaml", "examples/blog.yaml"]) await seed(sim, file)
   const dir = mkdtempSync(join(tmpdir(), "pipeops-demo-"))
   writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig())
   const processes: Array<RunningCli> = []
@@ -109,13 +110,16 @@ const main = async () => {
     // In a cluster the tunnel's upstream is the ingress controller Service; here, the local app.
     const agent = startCli(["run", "--admin-port", "0", "--tunnel-upstream", `127.0.0.1:${app.port}`], {
       KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controllerUrl, PIPEOPS_TOKEN: token,
-      PIPEOPS_MODE_GRACE_PERIOD: "2s", PIPEOPS_HEARTBEAT_INTERVAL: "1s", LOG_FORMAT: "pretty"
+      PIPEOPS_MODE_GRACE_PERIOD: "2s", PIPEOPS_HEARTBEAT_INTERVAL: "1s", PIPEOPS_DISCOVERY_INTERVAL: "1s", LOG_FORMAT: "pretty"
     }, (line) => console.log(`  agent | ${line}`))
     processes.push(agent)
 
-    const steps: ReadonlyArray<{ readonly title: string; readonly act: () => void; readonly done: (r: ReadonlyArray<Route>) => boolean; readonly visit?: string }> = [
+    const steps: ReadonlyArray<{
+      readonly title: string; readonly act: () => unknown; readonly done: (r: ReadonlyArray<Route>) => boolean
+      readonly visit?: readonly [string, string]
+    }> = [
       { title: "startup: the examples are synced (direct: public LoadBalancer)", act: () => undefined,
-        done: (r) => r.length === 4 && r.every((x) => x.routing_mode === "direct"), visit: "direct" },
+        done: (r) => r.length === 4 && r.every((x) => x.routing_mode === "direct"), visit: ["direct", "shop.example.com"] },
       { title: "add Ingress docs (docs.example.com)", act: () => sim.store.upsert(ingresses, ingress({ name: "docs", namespace: "blog", host: "docs.example.com" })),
         done: (r) => has(r, "docs.example.com/") },
       { title: "edit Ingress docs: move it to handbook.example.com", act: () => sim.store.upsert(ingresses, ingress({ name: "docs", namespace: "blog", host: "handbook.example.com" })),
@@ -124,15 +128,21 @@ const main = async () => {
         done: (r) => !has(r, "blog.example.com/") },
       { title: "the LoadBalancer turns private (MetalLB 192.168.1.240): tunnel after the grace period",
         act: () => sim.store.upsert(services, service({ labels: { "app.kubernetes.io/name": "ingress-nginx" }, ports: [{ name: "http", port: 80 }, { name: "https", port: 443 }], lb: [{ ip: "192.168.1.240" }] })),
-        done: (r) => r.length > 0 && r.every((x) => x.routing_mode === "tunnel" && x.public_endpoint === ""), visit: "tunnel" }
+        done: (r) => r.length > 0 && r.every((x) => x.routing_mode === "tunnel" && x.public_endpoint === ""), visit: ["tunnel", "shop.example.com"] },
+      { title: "the Gateway API is installed: an Envoy Gateway and two accepted HTTPRoutes (examples/gateway-api)",
+        act: async () => {
+          await seed(sim, "examples/gateway-api")
+          sim.serveGatewayApi(true)
+        },
+        done: (r) => has(r, "catalog.store.example.com/search") && has(r, "checkout.store.example.com/healthz"), visit: ["tunnel", "catalog.store.example.com"] }
     ]
     let failed = 0
     for (const [index, step] of steps.entries()) {
-      step.act()
+      await step.act()
       const result = await converge(controllerUrl, step.done)
       console.log(`\n== step ${index + 1}: ${step.title}: ${result.ok ? "converged" : "DID NOT CONVERGE"}`)
       show(result.routes)
-      if (step.visit !== undefined && !(await visit(edgePort, step.visit))) failed += 1
+      if (step.visit !== undefined && !(await visit(edgePort, ...step.visit))) failed += 1
       console.log("")
       if (!result.ok) failed += 1
     }

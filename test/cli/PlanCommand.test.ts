@@ -12,8 +12,8 @@ const write = (name: string, text: string) => {
 }
 
 describe("pipeops-agent plan (built program)", () => {
-  it("plans the shipped examples", () => {
-    const result = runCli(["plan", "-f", "examples/"])
+  it("plans the shipped Ingress cluster", () => {
+    const result = runCli(["plan", "-f", "examples/cluster.yaml", "-f", "examples/shop.yaml", "-f", "examples/blog.yaml"])
     expect(result.code).toBe(0)
     const plan = JSON.parse(result.stdout)
     expect(plan.detection).toEqual({ is_private: false, routing_mode: "direct", public_endpoint: "203.0.113.45:80" })
@@ -21,6 +21,24 @@ describe("pipeops-agent plan (built program)", () => {
       .toEqual(["*.shop.example.com/", "blog.example.com/", "shop.example.com/", "shop.example.com/api"])
     expect(plan.sync.cluster_uuid).toBe("6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f")
     expect(plan.skipped.map((s: { reason: string }) => s.reason).sort()).toEqual(["no_host", "opted_out"])
+  })
+
+  it("plans the shipped Gateway API cluster: detection through its Gateway, routes from its HTTPRoutes", () => {
+    const result = runCli(["plan", "-f", "examples/gateway-api/"])
+    expect(result.code).toBe(0)
+    const plan = JSON.parse(result.stdout)
+    expect(plan.detection).toEqual({ is_private: false, routing_mode: "direct", public_endpoint: "198.51.100.20:80" })
+    expect(plan.routes.map((r: { hostname: string; path: string; service_name: string; tls: boolean }) => `${r.hostname}${r.path} ${r.service_name} ${r.tls}`)).toEqual([
+      "catalog.store.example.com/ catalog true", "catalog.store.example.com/search search true",
+      "checkout.store.example.com/ checkout-v2 true", "checkout.store.example.com/healthz checkout true"
+    ])
+    expect(plan.skipped).toEqual([])
+  })
+
+  it("--gateway-class leaves out HTTPRoutes of other classes' Gateways, with the reason", () => {
+    const plan = JSON.parse(runCli(["plan", "-f", "examples/gateway-api/", "--gateway-class", "internal"]).stdout)
+    expect(plan.routes).toEqual([])
+    expect(plan.skipped.map((s: { ingress: string; reason: string }) => `${s.ingress} ${s.reason}`)).toEqual(["httproute/store/catalog filtered_class", "httproute/store/checkout filtered_class"])
   })
 
   it("takes several -f and the filter and override flags", () => {
@@ -63,6 +81,7 @@ describe("pipeops-agent plan (built program)", () => {
     [["--routing-mode", "sideways"], "--routing-mode"],
     [["--public-endpoint", "no-port"], "--public-endpoint"],
     [["--ingress-service", "just-a-name"], "--ingress-service"],
+    [["--gateway", "envoy-gateway-system/eg", "--ingress-service", "ingress-nginx/ingress-nginx-controller"], "--gateway"],
     [["--selector", "a in (b"], "--selector"]
   ])("exits 2 on an invalid flag value %j", (flags, name) => {
     const result = runCli(["plan", "-f", "examples/", ...flags])

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either, Option } from "effect"
 import { decideRouting, type ModeOverrides } from "../../src/domain/ClusterMode.js"
 import { serviceView, type ServiceInput } from "../support/Builders.js"
+import { gatewayView, type GatewayInput } from "../support/GatewayBuilders.js"
 
 interface Case {
   readonly title: string
@@ -112,5 +113,41 @@ describe("decideRouting", () => {
     const result = decideRouting([serviceView({ lb: [{ ip: "10.0.0.1" }] })], { routingMode: "direct" })
     expect(Either.isLeft(result) && result.left._tag).toBe("DirectWithoutEndpoint")
     expect(Either.isLeft(result) && result.left.message).toContain("routing_mode")
+  })
+})
+
+describe("decideRouting through a Gateway", () => {
+  const decide = (services: ReadonlyArray<ServiceInput>, gateways: ReadonlyArray<GatewayInput>, overrides: ModeOverrides = {}) =>
+    Either.getOrThrow(decideRouting(services.map(serviceView), overrides, gateways.map(gatewayView)))
+  const summary = (d: ReturnType<typeof decide>) =>
+    `${d.routingMode} ${d.publicEndpoint} ${Option.getOrElse(d.ingressService, () => "-")} ${Option.getOrElse(d.upstream, () => "-")}`
+
+  it.each([
+    ["no Service: the Gateway's public address on its HTTP listener's port", [], [{ addresses: ["203.0.113.7"], listeners: [["https", "HTTPS", 443], ["http", "HTTP", 8080]] }],
+      "direct 203.0.113.7:8080 gateway/gateway-system/eg 203.0.113.7:8080"],
+    ["IPAddress before Hostname, the first public one", [], [{ addresses: [["Hostname", "lb.example.com"], "10.0.0.5", "198.51.100.9"] }],
+      "direct 198.51.100.9:80 gateway/gateway-system/eg 10.0.0.5:80"],
+    ["a public hostname", [], [{ addresses: [["Hostname", "a1b2.elb.amazonaws.com"]] }],
+      "direct a1b2.elb.amazonaws.com:80 gateway/gateway-system/eg a1b2.elb.amazonaws.com:80"],
+    ["only private addresses: tunnel to the Gateway's first address", [], [{ addresses: ["192.168.1.50", ["Hostname", "gw.cluster.local"]] }],
+      "tunnel  gateway/gateway-system/eg 192.168.1.50:80"],
+    ["no HTTP listener: no endpoint, tunnel, no upstream", [], [{ addresses: ["203.0.113.7"], listeners: [["https", "HTTPS", 443]] }],
+      "tunnel  gateway/gateway-system/eg -"],
+    ["Gateways without addresses are passed over; the smallest namespace/name first", [],
+      [{ name: "z", addresses: ["203.0.113.9"] }, { name: "a" }, { name: "m", addresses: ["203.0.113.8"] }],
+      "direct 203.0.113.8:80 gateway/gateway-system/m 203.0.113.8:80"],
+    ["an ingress controller Service wins over Gateways", [lb({ ip: "203.0.113.45" })], [{ addresses: ["203.0.113.7"] }],
+      "direct 203.0.113.45:80 ingress-nginx/ingress-nginx-controller ingress-nginx-controller.ingress-nginx.svc:80"]
+  ] as const)("%s", (_title, services, gateways, expected) => {
+    expect(summary(decide(services, gateways))).toBe(expected)
+  })
+
+  it("--gateway names the entry point even when a controller Service exists", () => {
+    expect(summary(decide([lb({ ip: "203.0.113.45" })], [{ name: "edge", addresses: ["198.51.100.1"] }, { name: "a", addresses: ["203.0.113.7"] }], { gateway: "gateway-system/edge" })))
+      .toBe("direct 198.51.100.1:80 gateway/gateway-system/edge 198.51.100.1:80")
+  })
+
+  it("--ingress-service never falls back to a Gateway", () => {
+    expect(summary(decide([], [{ addresses: ["203.0.113.7"] }], { ingressService: "x/missing" }))).toBe("tunnel  - -")
   })
 })

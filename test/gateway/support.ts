@@ -30,6 +30,8 @@ export interface EngineSetup {
   readonly stopped?: boolean
   /** Run the heartbeat too (started with the engine). */
   readonly heartbeat?: Partial<HeartbeatSettings>
+  /** How often the cache asks whether the Gateway API is served (default 5 minutes). */
+  readonly discoveryInterval?: Duration.Duration
   /** The tunnel the engine follows (default: none). */
   readonly tunnel?: Layer.Layer<Tunnel>
 }
@@ -47,7 +49,8 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
     clusterUuid: "c-1", watchScope: watchEverything,
     reflector: { ...defaultReflectorOptions, watchTimeoutSeconds: [300, 300], backoff: { ...defaultBackoffPolicy, jitter: false } },
     detector: { overrides: {}, gracePeriod: Duration.seconds(60), ...setup.detector },
-    tunnel: setup.tunnel
+    tunnel: setup.tunnel,
+    discoveryInterval: setup.discoveryInterval
   }).pipe(Layer.provideMerge(Layer.mergeAll(observabilityLayer(false), controller.layer, kubernetes)))
   const heartbeat = Heartbeat.layer({
     clusterUuid: "c-1", agentId: "agent-a_00000001", interval: Duration.seconds(30), ...setup.heartbeat

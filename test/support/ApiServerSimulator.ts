@@ -8,7 +8,7 @@ import { Effect, Either } from "effect"
 import { matchesLabels, parseLabelSelector } from "../../src/domain/LabelSelector.js"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { apiVersionOf, ingressClasses, ingresses, services, type Resource } from "../../src/kubernetes/Resources.js"
+import { apiVersionOf, gatewayApi, gateways, httpRoutes, ingressClasses, ingresses, services, type Resource } from "../../src/kubernetes/Resources.js"
 import { makeClusterStore, type ClusterStore, type Json, type LeaseRefusal, type StoredEvent, type StoredLease } from "./ClusterStore.js"
 
 /** A scripted fault for the next list or watch of a resource. */
@@ -48,12 +48,14 @@ export interface Simulator {
   readonly inject: (op: "list" | "watch", resource: Resource, ...faults: ReadonlyArray<SimFault>) => void
   /** Every request's method and path with query, in order. */
   readonly requests: () => ReadonlyArray<string>
+  /** Serves the Gateway API (discovery and its resources) or not: as installing or removing its CRDs. Off at first. */
+  readonly serveGatewayApi: (served: boolean) => void
   /** A kubeconfig (YAML) for this simulator with the given token. */
   readonly kubeconfig: (token?: string) => string
   readonly close: () => Promise<void>
 }
 
-const resources: ReadonlyArray<Resource> = [ingresses, ingressClasses, services]
+const resources: ReadonlyArray<Resource> = [ingresses, ingressClasses, services, gateways, httpRoutes]
 
 const statusBody = (code: number, reason: string, message: string) =>
   JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }) + "\n"
@@ -121,6 +123,7 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
   const store = options.store ?? makeClusterStore()
   const faults: Array<{ readonly key: string; readonly fault: SimFault }> = []
   const log: Array<string> = []
+  let gatewayApiServed = false
   const continues = new Map<string, { readonly resourceVersion: string; readonly items: ReadonlyArray<Json> }>()
   const open = new Set<ServerResponse>()
   const takeFault = (key: string): SimFault | undefined => {
@@ -252,6 +255,14 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
     }
     const lease = leasePath.exec(url.pathname)
     if (lease !== null) return serveLease(store, req, res, lease)
+    if (url.pathname.startsWith(`/apis/${gatewayApi}`) && !gatewayApiServed) return sendError(res, 404)
+    if (url.pathname === `/apis/${gatewayApi}`) {
+      res.writeHead(200, { "content-type": "application/json" })
+      return res.end(JSON.stringify({
+        kind: "APIResourceList", apiVersion: "v1", groupVersion: gatewayApi,
+        resources: [gateways, httpRoutes].map((r) => ({ name: r.plural, kind: r.kind, namespaced: true, verbs: ["get", "list", "watch"] }))
+      }) + "\n")
+    }
     const target = route(url.pathname)
     if (target === undefined || req.method !== "GET") return sendError(res, 404)
     const watching = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1"
@@ -271,6 +282,9 @@ export const startSimulator = (options: SimulatorOptions): Promise<Simulator> =>
       url, port, store,
       inject: (op, resource, ...added) => faults.push(...added.map((fault) => ({ key: `${op} ${resource.plural}`, fault }))),
       requests: () => [...log],
+      serveGatewayApi: (served) => {
+        gatewayApiServed = served
+      },
       kubeconfig: (token = options.token) => [
         "apiVersion: v1", "kind: Config", "current-context: sim",
         "clusters:", "- name: sim", "  cluster:", `    server: ${url}`, "    insecure-skip-tls-verify: true",
