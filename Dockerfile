@@ -11,12 +11,13 @@ COPY src src
 RUN npm run build
 
 # Runtime: distroless Node 22, non-root (uid 65532), read-only root filesystem friendly: the agent
-# writes nothing to disk. Kubernetes probes replace a HEALTHCHECK.
+# writes nothing to disk but Node's compile cache in /tmp (deploy/ mounts an emptyDir there; without
+# one, the cache is skipped). Kubernetes probes replace a HEALTHCHECK.
 FROM gcr.io/distroless/nodejs22-debian12:nonroot AS runtime
 WORKDIR /app
-# The source map turns a stack trace back into source lines (node --enable-source-maps); the
-# licences of everything bundled travel with it.
-COPY --from=build /src/dist/main.js /src/dist/main.js.map /src/dist/main.js.LEGAL.txt /src/dist/THIRD_PARTY_LICENSES /app/
+# The entry, the chunks each command loads, their source maps (node --enable-source-maps turns a
+# stack trace back into source lines) and the licences of everything bundled.
+COPY --from=build /src/dist/ /app/
 USER 65532:65532
 ENV NODE_ENV=production LOG_FORMAT=json
 EXPOSE 8080

@@ -5,8 +5,10 @@
  * The only place effects are run.
  */
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
+import * as NodeModule from "node:module"
 import { controllerCommand, controllerHelp } from "./cli/ControllerCommand.js"
 import { helpFor, missingValue } from "./cli/Help.js"
 import { planCommand, planHelp } from "./cli/PlanCommand.js"
@@ -14,6 +16,12 @@ import { runCommand, runHelp } from "./cli/RunCommand.js"
 import { InvalidSetting } from "./config/Settings.js"
 import * as Logging from "./observability/Logging.js"
 import { version } from "./Version.js"
+
+// Node 22.1+ keeps compiled code of the chunks loaded from here on (the agent's, 1 MB) in a cache
+// (NODE_COMPILE_CACHE, else the temporary directory): later starts skip compiling them. Older Node
+// has no such function; an unwritable directory only disables the cache.
+const compileCache: unknown = Reflect.get(NodeModule, "enableCompileCache")
+if (typeof compileCache === "function") compileCache()
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
 const usageError = 2

@@ -2,12 +2,10 @@
  * `pipeops-agent controller`: the reference controller, for end-to-end tests and the demo.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
-import { InvalidSetting, parseEndpoint, parsePort } from "../config/Settings.js"
+import { parseEndpoint, parsePort } from "../config/Settings.js"
 import type { CommandHelp } from "./Help.js"
-import { serve } from "../reference-controller/Serve.js"
-import { parseBinding, parseTokensFile } from "../reference-controller/Tokens.js"
+import { parseBinding } from "../reference-controller/Tokens.js"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
@@ -47,37 +45,13 @@ const options = {
     Options.withDescription("a file of TOKEN=CLUSTER_UUID lines"))
 }
 
-/** The bindings from the flags and the file; at least one is required. */
-const bindings = (tokens: ReadonlyArray<readonly [string, string]>, file: Option.Option<string>) =>
-  Effect.gen(function* () {
-    const fromFile = Option.isNone(file) ? [] : yield* FileSystem.FileSystem.pipe(
-      Effect.flatMap((fs) => fs.readFileString(file.value)),
-      Effect.mapError((e) => new InvalidSetting({ setting: "--tokens-file", reason: e.message })),
-      Effect.flatMap((text) => Either.match(parseTokensFile(text), {
-        onLeft: (reason) => Effect.fail(new InvalidSetting({ setting: "--tokens-file", reason })),
-        onRight: Effect.succeed
-      })))
-    const all = new Map([...fromFile, ...tokens])
-    if (all.size === 0) return yield* new InvalidSetting({ setting: "--token", reason: "at least one token is required" })
-    return all
-  })
-
 /** What `controller --help` shows. */
 export const controllerHelp: CommandHelp = {
   name: "controller", usage: "--token TOKEN=CLUSTER_UUID [flags]", options: Options.all(options),
   summary: "run the reference controller (in-memory route registry), for tests and demos"
 }
 
-/** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM). */
-export const controllerCommand = Command.make("controller", options, ({ host, port, edgePort, resolve, tokens, tokensFile }) =>
-  Effect.gen(function* () {
-    const bound = yield* bindings(tokens, tokensFile)
-    const serving = yield* serve(bound, { host, port, edgePort: Option.getOrUndefined(edgePort), resolve: new Map(resolve) }).pipe(
-      Effect.mapError((e) => new InvalidSetting({ setting: e.address.endsWith(`:${port}`) ? "--port" : "--edge-port", reason: e.reason })))
-    yield* Effect.logInfo("controller listening").pipe(Effect.annotateLogs({
-      address: `http://${host}:${serving.port}`, port: serving.port, edge_port: serving.edgePort ?? null,
-      clusters: [...new Set(bound.values())].length
-    }))
-    return yield* Effect.never
-  }).pipe(Effect.scoped)
+/** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM); the controller is loaded when it runs. */
+export const controllerCommand = Command.make("controller", options, (args) =>
+  Effect.flatMap(Effect.promise(() => import("../reference-controller/Main.js")), (controller) => controller.serveController(args))
 ).pipe(Command.withDescription(controllerHelp.summary))

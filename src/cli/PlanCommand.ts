@@ -3,11 +3,7 @@
  * manifests, without a cluster or a controller.
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Either } from "effect"
-import { routingFromFlags } from "../config/AgentConfig.js"
-import { InvalidSetting } from "../config/Settings.js"
-import { readManifests } from "../plan/Manifests.js"
-import { makePlan, sortObjects } from "../plan/Plan.js"
+import { Effect } from "effect"
 import type { CommandHelp } from "./Help.js"
 import { routingFlags } from "./RoutingOptions.js"
 
@@ -22,16 +18,7 @@ export const planHelp: CommandHelp = {
   summary: "print the routes the agent would register for a set of manifests (offline)"
 }
 
-/** The `plan` subcommand: JSON on stdout, warnings on stderr. */
-export const planCommand = Command.make(
-  "plan",
-  { files, ...routingFlags },
-  ({ files, ...flags }) => Effect.gen(function* () {
-    const routing = yield* routingFromFlags(flags)
-    const sorted = sortObjects(yield* readManifests(files))
-    yield* Effect.forEach(sorted.warnings, (warning) => Console.error(`warning: ${warning}`))
-    const plan = makePlan(sorted, routing)
-    if (Either.isLeft(plan)) return yield* new InvalidSetting({ setting: "--routing-mode", reason: plan.left.message })
-    yield* Console.log(JSON.stringify(plan.right, null, 2))
-  })
+/** The `plan` subcommand: JSON on stdout, warnings on stderr; its work is loaded when it runs. */
+export const planCommand = Command.make("plan", { files, ...routingFlags }, (args) =>
+  Effect.flatMap(Effect.promise(() => import("../plan/PlanProgram.js")), (plan) => plan.printPlan(args))
 ).pipe(Command.withDescription(planHelp.summary))

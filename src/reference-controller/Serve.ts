@@ -2,7 +2,7 @@
  * The reference controller on its sockets: the REST API and the tunnel endpoint on one port
  * (agents dial the tunnel at the API URL), and, when asked, the public edge on another.
  */
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, Ref, Runtime, type Scope } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"

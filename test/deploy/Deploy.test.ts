@@ -131,7 +131,7 @@ describe("Dockerfile", () => {
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m)
     expect(dockerfile).not.toMatch(/^HEALTHCHECK/m)
     expect(runtime).not.toContain("node_modules")
-    expect(runtime).toContain("COPY --from=build /src/dist/main.js /src/dist/main.js.map /src/dist/main.js.LEGAL.txt /src/dist/THIRD_PARTY_LICENSES /app/")
+    expect(runtime).toContain("COPY --from=build /src/dist/ /app/")
     expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(["/nodejs/bin/node", ...agentNodeFlags, "/app/main.js"]).replaceAll(",", ", ")}`)
   })
 
@@ -142,9 +142,11 @@ describe("Dockerfile", () => {
     expect(existsSync(join(root, "dist/main.js.map"))).toBe(true)
   })
 
-  it("the entrypoint file exists after npm run build and runs without node_modules", () => {
+  it("the entrypoint and its chunks exist after npm run build and run without node_modules", () => {
     expect(existsSync(join(root, "dist/main.js"))).toBe(true)
-    const required = [...read("dist/main.js").matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? "")
+    const files = ["dist/main.js", ...readdirSync(join(root, "dist/chunks")).filter((f) => f.endsWith(".js")).map((f) => `dist/chunks/${f}`)]
+    expect(files.length).toBeGreaterThan(1)
+    const required = files.flatMap((file) => [...read(file).matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ""))
     // Only optional modules that their users load inside try/catch may stay outside the bundle.
     const optional = new Set(["bufferutil", "utf-8-validate", "encoding"])
     // `node:` modules are built-ins, some only on newer Node (node:sqlite), also loaded guarded.
