@@ -3,18 +3,21 @@
  * the reference controller on loopback, beside a floor doing the same HTTP work with no agent
  * logic. Prints one JSON document. Not part of `npm test` (a smoke test runs `--quick`).
  */
+import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../src/kubernetes/Resources.js"
 import { floorStartup, startFloorWatcher } from "./bench/floor.js"
 import { pipelineStages } from "./bench/stages.js"
+import { bundleSizes } from "./bench/bundle.js"
 import { tunnelScenario } from "./bench/tunnel.js"
 import {
   agentMemory, caughtUp, collectGarbage, cpuSeconds, heapSnapshotFlags, percentiles, seed, sleep, startAgent, startController, startSimulator, twoRoutes, until,
   type Agent, type Controller
 } from "./bench/harness.js"
 import type { Simulator } from "../test/support/ApiServerSimulator.js"
+import { root } from "../test/support/Cli.js"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -220,9 +223,22 @@ const eventCpu = async () => {
   return { events, all_registered: done, wall_ms: wall, agent_cpu_ms_per_event: ((after - before) * 1000) / events }
 }
 
+/** The median wall time of running `node ...args` to its exit, `runs` times. */
+const processMillis = (args: ReadonlyArray<string>, runs: number) => percentiles(Array.from({ length: runs }, () => {
+  const started = performance.now()
+  spawnSync(process.execPath, args, { cwd: root })
+  return performance.now() - started
+})).p50
+
+/** `--help` as a user runs it (process start to exit) beside a bare `node -e 0`, and the bundle's sizes. */
+const helpAndBundle = async () => {
+  const runs = quick ? 3 : 10
+  return { help_ms: processMillis(["dist/main.js", "--help"], runs), node_e_0_ms: processMillis(["-e", "0"], runs), bundle: await bundleSizes() }
+}
+
 const scenarios: Record<string, () => Promise<unknown>> = {
   startup_sync: startupSync, event_latency: () => eventLatency(), throughput, event_cpu: eventCpu,
-  pipeline_stages: () => pipelineStages(quick ? 300 : 2_000), memory, idle_cpu: idleCpu, tunnel: () => tunnelScenario(quick)
+  pipeline_stages: () => pipelineStages(quick ? 300 : 2_000), memory, idle_cpu: idleCpu, tunnel: () => tunnelScenario(quick), help_and_bundle: helpAndBundle
 }
 
 const main = async () => {
