@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ingresses } from "../src/kubernetes/Resources.js"
 import { floorStartup, startFloorWatcher } from "./bench/floor.js"
+import { floorStartupProcess } from "./bench/floorStartupProcess.js"
 import { pipelineStages } from "./bench/stages.js"
 import { bundleSizes } from "./bench/bundle.js"
 import { tunnelScenario } from "./bench/tunnel.js"
@@ -61,9 +62,14 @@ const startupSync = async () => {
     seed(sim, count)
     const controller = await startController()
     const floor = await floorStartup(sim.url, simToken, controller.url)
+    const spawnedAt = await floorStartupProcess(sim.url, simToken, controller.url)
+    const floorProcess = (controller.acks.syncs[1]?.at ?? NaN) - spawnedAt
     await controller.close()
     await sim.close()
-    results.push({ ingresses: count, routes: 2 * count, caches_synced_to_ack_ms: run.syncedToAck, process_start_to_ack_ms: run.startToAck, floor_ms: floor })
+    results.push({
+      ingresses: count, routes: 2 * count, caches_synced_to_ack_ms: run.syncedToAck, process_start_to_ack_ms: run.startToAck, floor_ms: floor,
+      floor_process_start_to_ack_ms: floorProcess
+    })
   }
   return results
 }

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process"
 import * as http from "node:http"
 import { join } from "node:path"
-import { clusterUuid, token } from "./harness.js"
+import { clusterUuid, token } from "./identity.js"
 
 const headers = (bearer: string) => ({ authorization: `Bearer ${bearer}`, "content-type": "application/json" })
 

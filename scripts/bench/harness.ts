@@ -15,9 +15,9 @@ import { makeControllerState, router } from "../../src/reference-controller/Serv
 import { startSimulator, type Simulator } from "../../test/support/ApiServerSimulator.js"
 import { backend, ingress, path, rule } from "../../test/support/Builders.js"
 import { startCli, type RunningCli } from "../../test/support/Cli.js"
+import { clusterUuid, token } from "./identity.js"
 
-export const clusterUuid = "bench-cluster"
-export const token = "bench-token"
+export { clusterUuid, token }
 
 /** When the controller answered: per register hostname, and every sync with its route count. */
 export interface Acks {
