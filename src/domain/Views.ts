@@ -4,7 +4,6 @@
  * reported and skipped by the caller, never thrown. Unknown fields are ignored.
  */
 import { Either, ParseResult, Schema } from "effect"
-import { buildIngressView, buildServiceView } from "./ViewBuilders.js"
 
 const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 
@@ -116,19 +115,10 @@ export const decoder = <A, I>(schema: Schema.Schema<A, I>) => {
     Either.mapLeft(decode(raw), (error) => ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))
 }
 
-/** The builder's view when it has one, else the schema's decoding (and its reason). */
-const fastThenSchema = <A, I>(build: (raw: unknown) => A | undefined, schema: Schema.Schema<A, I>) => {
-  const decode = decoder(schema)
-  return (raw: unknown): Either.Either<A, DecodeFailure> => {
-    const built = build(raw)
-    return built === undefined ? decode(raw) : Either.right(built)
-  }
-}
-
 /** Decodes an Ingress; `Left` carries a one-line reason. */
-export const decodeIngress = fastThenSchema(buildIngressView, IngressView)
+export const decodeIngress = decoder(IngressView)
 /** Decodes a Service; `Left` carries a one-line reason. */
-export const decodeService = fastThenSchema(buildServiceView, ServiceView)
+export const decodeService = decoder(ServiceView)
 /** Decodes an IngressClass; `Left` carries a one-line reason. */
 export const decodeIngressClass = decoder(IngressClassView)
 
