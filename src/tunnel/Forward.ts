@@ -101,10 +101,14 @@ export const forward = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders,
   }
 
   let done = false
-  const timer = setTimeout(() => {
-    status = answer(stream, 504, "upstream_timeout")
-    request.destroy()
-  }, options.timeoutMillis)
+  // The upstream's time to answer counts once the request is sent: an upload may take longer.
+  let timer: NodeJS.Timeout | undefined
+  request.once("finish", () => {
+    timer = setTimeout(() => {
+      status = answer(stream, 504, "upstream_timeout")
+      request.destroy()
+    }, options.timeoutMillis)
+  })
   request.on("error", () => {
     clearTimeout(timer)
     if (!done) status = answer(stream, 502, "upstream_unreachable")

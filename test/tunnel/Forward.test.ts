@@ -52,6 +52,23 @@ describe("forward (one HTTP/2 stream to the upstream)", () => {
     expect(answer.headers["x-pipeops-tunnel-error"]).toBe("upstream_timeout")
   })
 
+  it("counts the upstream's time from the end of the request: an upload longer than the timeout is answered", async () => {
+    const answer = await new Promise<Answer>((resolve) => {
+      const stream = session.request({ ":method": "POST", ":path": "/echo?slow-upload", ":authority": "shop.example.com" })
+      const chunks: Array<Buffer> = []
+      let headers: http2.IncomingHttpHeaders = {}
+      stream.on("error", () => {})
+      stream.once("response", (h) => (headers = h))
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+      stream.once("close", () => resolve({ status: Number(headers[":status"] ?? 0), headers, body: Buffer.concat(chunks).toString(), rstCode: stream.rstCode }))
+      stream.write("part one,")
+      setTimeout(() => stream.write("part two,"), 250)
+      setTimeout(() => stream.end("end"), 500)
+    })
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toMatchObject({ bodyBytes: "part one,part two,end".length })
+  })
+
   it("answers 502 upstream_unreachable without an upstream", async () => {
     const saved = upstream
     upstream = undefined
