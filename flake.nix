@@ -32,7 +32,7 @@
             Entrypoint = [ "${pkgs.nodejs_22}/bin/node" "--max-semi-space-size=4" "${default}/lib/node_modules/pipeops-agent/dist/main.js" ];
             Cmd = [ "run" ];
             User = "65532:65532";
-            Env = [ "NODE_ENV=production" "LOG_FORMAT=json" ];
+            Env = [ "NODE_ENV=production" "LOG_FORMAT=json" "NODE_COMPILE_CACHE=/tmp/node-compile-cache" ];
             ExposedPorts = { "8080/tcp" = { }; };
             StopSignal = "SIGTERM";
           };

@@ -17,9 +17,10 @@ import { InvalidSetting } from "./config/Settings.js"
 import * as Logging from "./observability/Logging.js"
 import { version } from "./Version.js"
 
-// Node 22.1+ keeps compiled code of the chunks loaded from here on (the agent's, 1 MB) in a cache
-// (NODE_COMPILE_CACHE, else the temporary directory): later starts skip compiling them. Older Node
-// has no such function; an unwritable directory only disables the cache.
+// Node 22.1+ keeps compiled code of the chunks loaded from here on (the agent's, 1.2 MB) in a cache
+// (NODE_COMPILE_CACHE, else the temporary directory): later starts skip compiling them. The images
+// set NODE_COMPILE_CACHE, which covers the entry too. Older Node has no such function; an
+// unwritable directory only disables the cache.
 const compileCache: unknown = Reflect.get(NodeModule, "enableCompileCache")
 if (typeof compileCache === "function") compileCache()
 
