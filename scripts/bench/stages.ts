@@ -25,6 +25,7 @@ import { ingresses } from "../../src/kubernetes/Resources.js"
 import { Metrics } from "../../src/observability/Metrics.js"
 import { Probes } from "../../src/observability/Probes.js"
 import { Tunnel } from "../../src/tunnel/Tunnel.js"
+import { Announced } from "../../src/gateway/Announced.js"
 import type { Simulator } from "../../test/support/ApiServerSimulator.js"
 import { startSimulator, twoRoutes } from "./harness.js"
 
@@ -45,7 +46,7 @@ const engineWith = (client: (registered: () => void) => Layer.Layer<ControllerCl
       if (registers === 2 * events) Deferred.unsafeDone(done, Effect.void)
     }
     const context = yield* Layer.build(RouteSync.layer(engineSettings).pipe(
-      Layer.provideMerge(Tunnel.off),
+      Layer.provideMerge(Layer.merge(Tunnel.off, Announced.layer)),
       Layer.provideMerge(ClusterDetector.layer({ overrides: {}, gracePeriod: Duration.seconds(60) })),
       Layer.provideMerge(ClusterCache.layer(defaultReflectorOptions)),
       Layer.provideMerge(RouteWriter.layer("stages").pipe(Layer.provide(client(registered))))))

@@ -7,6 +7,7 @@ import { Duration, Effect, Layer, type Option } from "effect"
 import type { InvalidSetting } from "../config/Settings.js"
 import { whileLeading } from "../election/Leadership.js"
 import { LeaderElection, type ElectionSettings } from "../election/LeaderElection.js"
+import { Announced } from "../gateway/Announced.js"
 import { ClusterCache, type WatchScope } from "../gateway/ClusterCache.js"
 import { ClusterDetector, type DetectorSettings } from "../gateway/ClusterDetector.js"
 import { Heartbeat } from "../gateway/Heartbeat.js"
@@ -31,7 +32,7 @@ export interface AgentParts {
   /** The Lease to elect the writer through; `None`: this replica writes without one. */
   readonly election: Option.Option<Omit<ElectionSettings, "identity">>
   /** The tunnel every replica keeps in tunnel mode; absent: none (a dry run, `--once`, tests). */
-  readonly tunnel?: Layer.Layer<Tunnel, InvalidSetting, ClusterDetector | Metrics | Probes> | undefined
+  readonly tunnel?: Layer.Layer<Tunnel, InvalidSetting, ClusterDetector | Announced | Metrics | Probes> | undefined
 }
 
 /** How long a shutdown waits for the controller calls in flight. */
@@ -43,6 +44,7 @@ export const observabilityLayer = (processMetrics: boolean) => Layer.merge(Metri
 /** What every replica runs: the cache, the detector, the tunnel, the writer's client side. */
 export const watchingLayer = (parts: Pick<AgentParts, "clusterUuid" | "reflector" | "watchScope" | "discoveryInterval" | "detector" | "tunnel">) =>
   (parts.tunnel ?? Tunnel.off).pipe(
+    Layer.provideMerge(Announced.layer),
     Layer.provideMerge(ClusterDetector.layer(parts.detector)),
     Layer.provideMerge(ClusterCache.layer(parts.reflector, parts.watchScope, parts.discoveryInterval)),
     Layer.provideMerge(RouteWriter.layer(parts.clusterUuid)))

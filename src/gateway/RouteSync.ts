@@ -16,6 +16,7 @@ import { Metrics } from "../observability/Metrics.js"
 import { Tunnel } from "../tunnel/Tunnel.js"
 import { Probes } from "../observability/Probes.js"
 import { ClusterCache } from "./ClusterCache.js"
+import { Announced } from "./Announced.js"
 import { ClusterDetector } from "./ClusterDetector.js"
 import { RouteWriter } from "./RouteWriter.js"
 import { delaysOf, engineRetry, resyncEvery } from "./Schedules.js"
@@ -69,7 +70,7 @@ export class RouteSync extends Context.Tag("pipeops-agent/gateway/RouteSync")<Ro
   /** Completes once a running term's first authoritative sync has succeeded. */
   readonly synced: Effect.Effect<void>
 }>() {
-  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Tunnel | Metrics | Probes> =>
+  static readonly layer = (settings: RouteSyncSettings): Layer.Layer<RouteSync, never, ClusterCache | ClusterDetector | RouteWriter | Tunnel | Announced | Metrics | Probes> =>
     Layer.scoped(RouteSync, make(settings))
 }
 
@@ -178,10 +179,16 @@ const make = (settings: RouteSyncSettings) => Effect.gen(function* () {
   const syncedNow = yield* SubscriptionRef.make(false)
   const handle = yield* FiberHandle.make<void>()
   const context = yield* Effect.context<ClusterCache | ClusterDetector | RouteWriter | Tunnel>()
+  const announced = yield* Announced
   const status = Effect.map(Ref.get(run), (r) => (r._tag === "Running" ? Option.some(statusOf(r.state)) : Option.none()))
 
   const publish = (state: EngineState) => Effect.zipRight(
-    Ref.set(run, { _tag: "Running", state }),
+    Effect.flatMap(Ref.getAndSet(run, { _tag: "Running", state }), (before) =>
+      // A sync the controller acknowledged, and no newer one wanted (a decision that came meanwhile): its mode is announced.
+      state.lastSyncAt !== undefined && state.decision !== undefined && !state.sync.wanted &&
+        (before._tag !== "Running" || before.state.lastSyncAt !== state.lastSyncAt)
+        ? announced.set(state.decision.routingMode)
+        : Effect.void),
     Effect.flatMap(SubscriptionRef.get(syncedNow), (was) => (was === state.synced ? Effect.void : SubscriptionRef.set(syncedNow, state.synced))))
   const ended = (cause: Cause.Cause<never>) => Effect.zipRight(SubscriptionRef.set(syncedNow, false), endedWith(cause))
   const endedWith = (cause: Cause.Cause<never>) => Cause.isInterruptedOnly(cause)

@@ -4,14 +4,16 @@
  * traffic to the upstream (the ingress controller). Every replica runs it, leader or not: the
  * controller spreads streams over all of a cluster's connections, so a rollout loses none.
  *
- * After a switch to direct the connections stay `lingerAfterDirect` (time for the sync that
- * announces direct), then drain: GOAWAY, and the streams in flight get `drainTimeout`. The same
+ * After a switch to direct the connections stay until the controller has acknowledged a sync in
+ * direct mode from this replica (the leader), at most `lingerAfterDirect` (a follower never sees
+ * the leader's sync), then drain: GOAWAY, and the streams in flight get `drainTimeout`. The same
  * drain runs at shutdown.
  */
 import { Context, Duration, Effect, FiberHandle, Layer, Option, Random, Ref, Stream, SubscriptionRef } from "effect"
 import * as http from "node:http"
 import { Token } from "../controller/Token.js"
 import type { RoutingDecision } from "../domain/ClusterMode.js"
+import { Announced } from "../gateway/Announced.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
 import { delaysOf, engineRetry } from "../gateway/Schedules.js"
 import type { Metrics } from "../observability/Metrics.js"
@@ -64,7 +66,7 @@ export class Tunnel extends Context.Tag("pipeops-agent/tunnel/Tunnel")<Tunnel, {
   /** Waits until a connection is up, at most `timeout`; `true` when one is. */
   readonly awaitConnected: (timeout: Duration.Duration) => Effect.Effect<boolean>
 }>() {
-  static readonly layer = (settings: TunnelSettings): Layer.Layer<Tunnel, never, Token | ClusterDetector | Metrics | Probes> =>
+  static readonly layer = (settings: TunnelSettings): Layer.Layer<Tunnel, never, Token | ClusterDetector | Announced | Metrics | Probes> =>
     Layer.scoped(Tunnel, make(settings))
 
   /** No tunnel (a dry run, `--once`): nothing is dialed and nothing waits for it. */
@@ -81,6 +83,7 @@ export const parseUpstream = (text: string): Option.Option<Upstream> => {
 
 const make = (settings: TunnelSettings) => Effect.gen(function* () {
   const detector = yield* ClusterDetector
+  const announced = yield* Announced
   const token = yield* Token
   const { timing } = settings
   const up = yield* SubscriptionRef.make(0)
@@ -141,9 +144,9 @@ const make = (settings: TunnelSettings) => Effect.gen(function* () {
     }
     yield* Ref.set(wanted, false)
     if (Option.isNone(yield* Effect.option(FiberHandle.get(dialing)))) return
-    yield* Effect.logInfo("direct routing: tunnel connections drain after the switch is announced").pipe(
-      Effect.annotateLogs({ drain_in: Duration.format(timing.lingerAfterDirect) }))
-    yield* FiberHandle.run(lingering, Effect.sleep(timing.lingerAfterDirect).pipe(
+    yield* Effect.logInfo("direct routing: tunnel connections drain once the switch is announced").pipe(
+      Effect.annotateLogs({ at_most_in: Duration.format(timing.lingerAfterDirect) }))
+    yield* FiberHandle.run(lingering, Effect.raceFirst(announced.awaitMode("direct"), Effect.sleep(timing.lingerAfterDirect)).pipe(
       Effect.zipRight(FiberHandle.clear(dialing)), Effect.zipRight(Effect.logInfo("tunnel connections closed"))), { onlyIfMissing: true })
   })
   yield* Effect.forkScoped(Stream.runForEach(detector.decisions, follow).pipe(Effect.annotateLogs({ service: "Tunnel" })))

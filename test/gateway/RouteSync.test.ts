@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option } from "effect"
 import { ControllerUnauthorized, ControllerUnavailable } from "../../src/controller/ControllerError.js"
 import { Probes } from "../../src/observability/Probes.js"
+import { Announced } from "../../src/gateway/Announced.js"
 import { Tunnel } from "../../src/tunnel/Tunnel.js"
 import { at, backend, path, rule, settle, startEngine } from "./support.js"
 
@@ -276,6 +277,20 @@ describe("RouteSync routing mode", () => {
 
   it.scoped("the switch to tunnel is announced after 5 s without a tunnel connection", () =>
     announcedTunnelAt(tunnelUpAfter(undefined), [[4_999, false], [1, true]]))
+
+  it.scoped("announces the mode of a sync once the controller acknowledged it, not before", () =>
+    Effect.gen(function* () {
+      const t = yield* startEngine({ ingresses: [web("a", "a.example.com")] })
+      const announced = Context.get(t.context, Announced)
+      const direct = yield* Effect.fork(announced.awaitMode("direct"))
+      yield* t.controller.setScript((operation) => (operation === "sync" ? new ControllerUnavailable({ operation, status: 503, reason: "down" }) : undefined))
+      yield* t.upsertService(publicLb)
+      yield* settle
+      expect(direct.unsafePoll()).toBeNull()
+      yield* t.controller.setScript(() => undefined)
+      yield* at(70_000)
+      expect(Exit.isSuccess(yield* Fiber.await(direct))).toBe(true)
+    }))
 
   it.scoped("tunnel → direct switches at once", () =>
     Effect.gen(function* () {
