@@ -15,7 +15,6 @@ import { clusterOf, type TokenBindings } from "./Tokens.js"
 export interface TunnelSessions {
   /** The next of the cluster's sessions in turn; `undefined` when it has none. */
   readonly pick: (cluster: string) => http2.ClientHttp2Session | undefined
-  readonly count: (cluster: string) => number
   /** Destroys every session, as a network failure would. */
   readonly dropAll: () => void
   /** Drops every session and accepts no more (the controller is stopping). */
@@ -107,7 +106,6 @@ export const makeTunnelEndpoint = (tokens: TokenBindings, log: (message: string,
       turns.set(cluster, turn + 1)
       return live[turn]
     },
-    count: (cluster) => sessions.get(cluster)?.length ?? 0,
     dropAll,
     closeAll: () => {
       dropAll()
