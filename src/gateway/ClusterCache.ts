@@ -159,6 +159,9 @@ const applier = (changes: PubSub.PubSub<Change>) => <A>(slot: Slot<A>, events: C
 
 const noObjects: ReadonlyMap<string, never> = new Map<string, never>()
 
+/** How long the first sync waits for the Gateway API's first lists. */
+const gatewayListWait = Duration.seconds(15)
+
 /**
  * Gateways and HTTPRoutes, while discovery says the Gateway API is served. `ready` completes after
  * the first discovery, once their first lists are in when it is served; an API that goes away
@@ -185,7 +188,11 @@ const followGatewayApi = (options: ReflectorOptions, scope: WatchScope, interval
       yield* Ref.set(running, [...gatewayReflectors, ...routeReflectors])
       for (const r of gatewayReflectors) yield* Effect.forkScoped(Stream.runForEachChunk(r.events, (e) => apply(fresh.gateway, e)))
       for (const r of routeReflectors) yield* Effect.forkScoped(Stream.runForEachChunk(r.events, (e) => apply(fresh.httproute, e)))
-      yield* Effect.zipRight(Deferred.await(fresh.gateway.synced), Deferred.await(fresh.httproute.synced))
+      // The first sync waits for their lists, but not forever: without the RBAC for them (an agent
+      // upgraded before its ClusterRole) the Ingresses still get routed; the watch warnings say why.
+      const listed = Effect.zipRight(Deferred.await(fresh.gateway.synced), Deferred.await(fresh.httproute.synced))
+      const waited = yield* Effect.timeoutTo(listed, { duration: gatewayListWait, onSuccess: () => true, onTimeout: () => false })
+      if (!waited) yield* Effect.logWarning("Gateways and HTTPRoutes not listed yet: syncing without them; they follow once listed")
       yield* Deferred.succeed(ready, undefined)
       return yield* Effect.never
     }).pipe(Effect.ensuring(Ref.set(running, [])))))

@@ -28,3 +28,17 @@ describe("RouteSync with the Gateway API", () => {
       expect((yield* t.controller.lines).filter((l) => l.startsWith("unregister"))).toEqual([expect.stringContaining("shop.example.com")])
     }))
 })
+
+describe("ClusterCache with the Gateway API forbidden", () => {
+  it.scoped("the first sync waits for Gateways and HTTPRoutes at most 15 s, then goes on without them", () =>
+    Effect.gen(function* () {
+      const forbidden = Array.from({ length: 50 }, () => ({ kind: "status", status: 403 }) as const)
+      const t = yield* startEngine({
+        ingresses: [{ name: "web", host: "web.example.com" }], gatewayApi: true,
+        listFaults: { gateways: forbidden }
+      })
+      expect(yield* t.controller.lines).toEqual([])
+      yield* at(15_000)
+      expect(yield* t.controller.lines).toEqual(["sync web.example.com /"])
+    }))
+})

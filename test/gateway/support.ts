@@ -9,7 +9,7 @@ import type { DetectorSettings } from "../../src/gateway/ClusterDetector.js"
 import { Heartbeat, type HeartbeatSettings } from "../../src/gateway/Heartbeat.js"
 import { defaultRouteSyncSettings, RouteSync, type RouteSyncSettings } from "../../src/gateway/RouteSync.js"
 import { defaultReflectorOptions } from "../../src/kubernetes/Reflector.js"
-import { ingresses, services } from "../../src/kubernetes/Resources.js"
+import { gateways, ingresses, services } from "../../src/kubernetes/Resources.js"
 import { defaultBackoffPolicy } from "../../src/kubernetes/WatchBackoff.js"
 import type { Tunnel } from "../../src/tunnel/Tunnel.js"
 import { backend, ingress, path, rule, service, type IngressInput, type ServiceInput } from "../support/Builders.js"
@@ -22,7 +22,9 @@ export const at = (millis: number) => TestClock.adjust(Duration.millis(millis))
 export interface EngineSetup {
   readonly ingresses?: ReadonlyArray<IngressInput>
   readonly services?: ReadonlyArray<ServiceInput>
-  readonly listFaults?: { readonly services?: ReadonlyArray<Fault> }
+  readonly listFaults?: { readonly services?: ReadonlyArray<Fault>; readonly gateways?: ReadonlyArray<Fault> }
+  /** Discovery says the Gateway API is served from the start. */
+  readonly gatewayApi?: boolean
   readonly watchFaults?: { readonly ingresses?: ReadonlyArray<Fault> }
   readonly settings?: Partial<RouteSyncSettings>
   readonly detector?: Partial<DetectorSettings>
@@ -42,6 +44,8 @@ export const startEngine = (setup: EngineSetup = {}) => Effect.gen(function* () 
   for (const input of setup.ingresses ?? []) control.store.upsert(ingresses, ingress(input))
   for (const input of setup.services ?? []) control.store.upsert(services, service(input))
   yield* control.inject("list", services, ...(setup.listFaults?.services ?? []))
+  yield* control.inject("list", gateways, ...(setup.listFaults?.gateways ?? []))
+  if (setup.gatewayApi === true) yield* control.serveGatewayApi(true)
   yield* control.inject("watch", ingresses, ...(setup.watchFaults?.ingresses ?? []))
   const controller = yield* makeRecordingController
   const settings: RouteSyncSettings = { ...defaultRouteSyncSettings, selection: selectAll, ...setup.settings }
