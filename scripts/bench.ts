@@ -33,11 +33,11 @@ interface Setup {
 }
 
 /** A cluster with `count` Ingresses, a controller, and the agent after its startup sync. */
-const setup = async (count: number, nodeArgs: ReadonlyArray<string> = []): Promise<Setup & { readonly syncedToAck: number; readonly startToAck: number }> => {
+const setup = async (count: number, nodeArgs: ReadonlyArray<string> = [], plain = false): Promise<Setup & { readonly syncedToAck: number; readonly startToAck: number }> => {
   const sim = await startSimulator({ token: simToken })
   seed(sim, count)
   const controller = await startController()
-  const agent = await startAgent(sim, controller, nodeArgs)
+  const agent = await startAgent(sim, controller, nodeArgs, plain)
   const close = async () => {
     await agent.cli.stop("SIGTERM")
     await controller.close()
@@ -200,9 +200,15 @@ const memory = async () => {
     return (await agentMemory(agent)).heap_mb
   })
   rmSync(dir, { recursive: true, force: true })
+  // As a user types it: `node dist/main.js run`, without the images' flags.
+  const plainRun = await setup(count, [], true)
+  await sleep(idle)
+  const plain = await agentMemory(plainRun.agent)
+  await plainRun.close()
   const growth = (before: number, after: number) => ((after - before) / before) * 100
   return {
     ingresses: count, updates, caught_up: resident.caught && retained.caught, idle_before_reading_ms: idle,
+    plain_node_after_startup: plain,
     after_startup: { ...resident.afterStartup, retained_heap_mb: retained.afterStartup },
     after_updates: { ...resident.afterUpdates, retained_heap_mb: retained.afterUpdates },
     rss_growth_percent: growth(resident.afterStartup.rss_mb, resident.afterUpdates.rss_mb),

@@ -9,6 +9,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
 import * as NodeModule from "node:module"
+import { setFlagsFromString } from "node:v8"
 import { controllerCommand, controllerHelp } from "./cli/ControllerCommand.js"
 import { helpFor, missingValue } from "./cli/Help.js"
 import { planCommand, planHelp } from "./cli/PlanCommand.js"
@@ -23,6 +24,14 @@ import { version } from "./Version.js"
 // unwritable directory only disables the cache.
 const compileCache: unknown = Reflect.get(NodeModule, "enableCompileCache")
 if (typeof compileCache === "function") compileCache()
+
+// Without a young-generation size on the command line (the images pass --max-semi-space-size=4)
+// V8 grows it to 16 MB per semi-space: about 45 MB more RSS at 10,000 Ingresses. Its maximum can
+// only be set at start, but its growth factor is read at run time: 1 keeps it at its initial
+// size. Set before anything allocates much: it does not shrink what already grew.
+const youngGenerationGiven = [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""]
+  .some((arg) => /--(max-|min-)?semi-space-size|--semi-space-growth-factor/.test(arg))
+if (!youngGenerationGiven) setFlagsFromString("--semi-space-growth-factor=1")
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */
 const usageError = 2

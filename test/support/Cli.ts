@@ -39,14 +39,19 @@ export interface RunningCli {
 /** The V8 flags the Dockerfile and the flake's image run the agent with; spawned agents get them too. */
 export const agentNodeFlags: ReadonlyArray<string> = ["--max-semi-space-size=4"]
 
-/** Starts `node dist/main.js ...args` with JSON logs, the images' node flags and `AGENT_NODE_ARGS` (from `env` or the environment). */
+/**
+ * Starts `node dist/main.js ...args` with JSON logs, the images' node flags (unless `env` says
+ * `AGENT_IMAGE_FLAGS: "off"`: a plain `node`, as a user types it) and `AGENT_NODE_ARGS` (from `env`
+ * or the environment).
+ */
 export const startCli = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {},
   onLine: (line: string) => void = () => undefined
 ): RunningCli => {
   const extra = (env["AGENT_NODE_ARGS"] ?? process.env["AGENT_NODE_ARGS"])?.split(" ").filter((a) => a !== "") ?? []
-  const child = spawn(process.execPath, [...agentNodeFlags, ...extra, "dist/main.js", ...args], {
+  const imageFlags = env["AGENT_IMAGE_FLAGS"] === "off" ? [] : agentNodeFlags
+  const child = spawn(process.execPath, [...imageFlags, ...extra, "dist/main.js", ...args], {
     cwd: root,
     env: { ...process.env, LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"]
