@@ -5,7 +5,7 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, Ref, Runtime, type Scope } from "effect"
 import * as http from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import { makeEdge, type EndpointMap } from "./Edge.js"
 import { makeControllerState, router, type ControllerState } from "./Server.js"
 import type { TokenBindings } from "./Tokens.js"
@@ -34,7 +34,10 @@ export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly ad
   }
 }
 
-/** Listens until the scope closes; closing also ends open connections. */
+/**
+ * Listens until the scope closes; closing ends every connection, upgraded ones too (tunnels and
+ * WebSockets, which `closeAllConnections` does not know), so it never waits on a peer.
+ */
 const listen = (server: http.Server, host: string, port: number) => Effect.acquireRelease(
   Effect.async<number, ListenFailed>((resume) => {
     server.once("error", (error) => resume(Effect.fail(new ListenFailed({ address: `${host}:${port}`, reason: error.message }))))
@@ -42,8 +45,20 @@ const listen = (server: http.Server, host: string, port: number) => Effect.acqui
   }),
   () => Effect.async<void>((resume) => {
     server.close(() => resume(Effect.void))
-    server.closeAllConnections()
+    for (const socket of sockets.get(server) ?? []) socket.destroy()
   }))
+
+/** Every socket of each server, as it connects: upgraded ones included. */
+const sockets = new WeakMap<http.Server, Set<Socket>>()
+const tracked = (server: http.Server): http.Server => {
+  const open = new Set<Socket>()
+  sockets.set(server, open)
+  server.on("connection", (socket: Socket) => {
+    open.add(socket)
+    socket.once("close", () => open.delete(socket))
+  })
+  return server
+}
 
 const notFound = "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
@@ -54,7 +69,7 @@ export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Eff
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const tunnels = makeTunnelEndpoint(tokens, (message, fields) => runFork(Effect.logInfo(message).pipe(Effect.annotateLogs(fields))))
     const handler = yield* NodeHttpServer.makeHandler(router(state, tokens))
-    const api = http.createServer((request, response) => tunnels.control(request, response) || handler(request, response))
+    const api = tracked(http.createServer((request, response) => tunnels.control(request, response) || handler(request, response)))
     api.on("upgrade", (request, socket, head) => {
       if (!tunnels.handle(request, socket, head)) socket.end(notFound)
     })
@@ -63,7 +78,7 @@ export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Eff
     yield* Effect.addFinalizer(() => Effect.sync(tunnels.closeAll))
     if (options.edgePort === undefined) return { port, edgePort: undefined, state, tunnels }
     const edge = makeEdge(() => Effect.runSync(Ref.get(state.registry)), tunnels, options.resolve)
-    const edgeServer = http.createServer(edge.request)
+    const edgeServer = tracked(http.createServer(edge.request))
     edgeServer.on("upgrade", edge.upgrade)
     const edgePort = yield* listen(edgeServer, options.host, options.edgePort)
     return { port, edgePort, state, tunnels }
