@@ -7,7 +7,7 @@
 import { Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, ConfigError, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Config, ConfigError, Console, Effect, Exit, Layer } from "effect"
 import * as NodeModule from "node:module"
 import { setFlagsFromString } from "node:v8"
 import { controllerCommand, controllerHelp } from "./cli/ControllerCommand.js"
@@ -29,8 +29,8 @@ if (typeof compileCache === "function") compileCache()
 // V8 grows it to 16 MB per semi-space: about 45 MB more RSS at 10,000 Ingresses. Its maximum can
 // only be set at start, but its growth factor is read at run time: 1 keeps it at its initial
 // size. Set before anything allocates much: it does not shrink what already grew.
-const youngGenerationGiven = [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""]
-  .some((arg) => /--(max-|min-)?semi-space-size|--semi-space-growth-factor/.test(arg))
+const nodeOptions = Effect.runSync(Config.withDefault(Config.string("NODE_OPTIONS"), ""))
+const youngGenerationGiven = [...process.execArgv, nodeOptions].some((arg) => /--(max-|min-)?semi-space-size|--semi-space-growth-factor/.test(arg))
 if (!youngGenerationGiven) setFlagsFromString("--semi-space-growth-factor=1")
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, configuration or input. */

@@ -15,7 +15,7 @@ import { ClusterDetector } from "../gateway/ClusterDetector.js"
 import { scopeFor } from "../gateway/ClusterCache.js"
 import { resolveClusterUuid } from "../gateway/ClusterIdentity.js"
 import { defaultRouteSyncSettings, syncOnce, type RouteSyncSettings } from "../gateway/RouteSync.js"
-import { proxyAgent, proxyFor, showProxy } from "../http/Proxy.js"
+import { proxyAgent, showProxy } from "../http/Proxy.js"
 import { showUrl } from "../http/Redact.js"
 import { KubernetesApi } from "../kubernetes/KubernetesApi.js"
 import { defaultReflectorOptions } from "../kubernetes/Reflector.js"
@@ -63,7 +63,7 @@ const identity = (clusterUuid: string) =>
 export const runAgent = ({ once: onlyOnce, dryRun, ...runFlags }: RunFlags & { readonly once: boolean; readonly dryRun: boolean }) => Effect.gen(function* () {
   const config = yield* loadAgentConfig(runFlags)
   // The dial and the REST calls go through the egress proxy the environment names, if any.
-  const proxy = proxyFor(config.apiUrl, process.env)
+  const proxy = config.proxy
   yield* Effect.logInfo("initializing detection").pipe(Effect.annotateLogs({
     api_url: showUrl(config.apiUrl), dry_run: dryRun, proxy: proxy === undefined ? "none" : showProxy(proxy)
   }))

@@ -10,6 +10,7 @@ import { parse } from "yaml"
 import type { ModeOverrides } from "../domain/ClusterMode.js"
 import type { IngressSelection } from "../domain/IngressSelection.js"
 import { parseLabelSelector } from "../domain/LabelSelector.js"
+import { proxyFor, proxyVariables, type Environment } from "../http/Proxy.js"
 import { checkConfigFile } from "./ConfigFile.js"
 import {
   InvalidSetting, parseBoolean, parseCount, parseDuration, parseEndpoint, parseHttpUrl, parseNamespace, parseObjectName, parsePort,
@@ -38,6 +39,8 @@ export interface AgentConfig {
   readonly adminPort: number
   readonly leaderElection: ElectionConfig
   readonly tunnel: TunnelConfig
+  /** The egress proxy the environment names for the API URL (`HTTPS_PROXY`, `NO_PROXY`, …), if any. */
+  readonly proxy: URL | undefined
 }
 
 /** The tunnel's settings (routing mode `tunnel`). */
@@ -242,7 +245,7 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
     upstreamTimeout: durationOr(tunnelUpstreamTimeout, Duration.seconds(60))
   }
   return {
-    apiUrl, token, ...routing, leaderElection, tunnel,
+    apiUrl, token, ...routing, leaderElection, tunnel, proxy: proxyFor(apiUrl, yield* proxyEnvironment),
     resyncInterval: resync === undefined ? Duration.minutes(5) : Duration.millis(resync),
     modeGracePeriod: grace === undefined ? Duration.seconds(60) : Duration.millis(grace),
     heartbeatInterval: heartbeat === undefined ? Duration.seconds(30) : Duration.millis(heartbeat),
@@ -250,6 +253,12 @@ export const loadAgentConfig = (flags: RunFlags) => Effect.gen(function* () {
     adminPort: adminPort ?? 8080
   } satisfies AgentConfig
 })
+
+/** The proxy variables, in either case, as the environment holds them. */
+const proxyEnvironment = Effect.map(
+  Effect.forEach(proxyVariables, (name) => Effect.map(Config.option(Config.string(name)), (value) => [name, Option.getOrUndefined(value)] as const)),
+  (entries): Environment => Object.fromEntries(entries)
+).pipe(Effect.orDie)
 
 /** Where a pod finds its own namespace. */
 const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"

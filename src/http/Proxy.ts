@@ -13,6 +13,9 @@ import * as tls from "node:tls"
 
 export type Environment = Readonly<Record<string, string | undefined>>
 
+/** The variables `proxyFor` reads, in both cases. */
+export const proxyVariables: ReadonlyArray<string> = ["https_proxy", "http_proxy", "no_proxy"].flatMap((name) => [name, name.toUpperCase()])
+
 /** The lower-case variable if set and not empty (curl's precedence), else the upper-case one. */
 const variable = (env: Environment, name: string) => {
   const lower = env[name.toLowerCase()]

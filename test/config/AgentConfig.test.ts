@@ -49,6 +49,13 @@ describe("loadAgentConfig", () => {
       expect(Option.isSome(config.selection.labelSelector)).toBe(true)
     }))
 
+  it.effect("the egress proxy comes from the environment's proxy variables, NO_PROXY honoured", () =>
+    Effect.gen(function* () {
+      expect((yield* load({}, { ...minimal, HTTPS_PROXY: "http://proxy:3128" })).proxy?.href).toBe("http://proxy:3128/")
+      expect((yield* load({}, { ...minimal, https_proxy: "http://proxy:3128", NO_PROXY: ".example.com" })).proxy).toBeUndefined()
+      expect((yield* load({}, minimal)).proxy).toBeUndefined()
+    }))
+
   it.effect("PIPEOPS_CONFIG_FILE names the file; lists in the environment are comma-separated", () =>
     Effect.gen(function* () {
       const file = write("env-config.yaml", "pipeops:\n  api_url: http://127.0.0.1:8090\n  token_file: " + write("token", "abc\n") + "\n")
