@@ -31,3 +31,11 @@ export const isPrivateHostname = (hostname: string): boolean => {
 /** `address:port`, with an IPv6 address in brackets. */
 export const formatEndpoint = (address: string, port: number): string =>
   ipaddr.IPv6.isValid(address) ? `[${address}]:${port}` : `${address}:${port}`
+
+/** An `address:port` (IPv6 in brackets) as its host and port; `undefined` when it is not one. */
+export const splitEndpoint = (endpoint: string): { readonly host: string; readonly port: number } | undefined => {
+  const at = endpoint.lastIndexOf(":")
+  const port = Number(endpoint.slice(at + 1))
+  const host = endpoint.slice(0, at).replace(/^\[(.*)\]$/, "$1")
+  return at > 0 && Number.isInteger(port) && port > 0 && port < 65536 && host !== "" ? { host, port } : undefined
+}

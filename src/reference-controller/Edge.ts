@@ -7,10 +7,11 @@
  */
 import { createHash } from "node:crypto"
 import * as http from "node:http"
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2"
+import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2"
 import type { Duplex } from "node:stream"
 import type { RegisterRouteRequest } from "../controller/Wire.js"
-import { copy } from "../tunnel/Forward.js"
+import { splitEndpoint } from "../domain/Addresses.js"
+import { copy, endedCleanly } from "../tunnel/Forward.js"
 import { endToEnd } from "../tunnel/Headers.js"
 import { findRoute } from "./EdgeRouting.js"
 import type { RegistryState } from "./Registry.js"
@@ -41,8 +42,6 @@ const forwardedHeaders = (request: http.IncomingMessage) => {
   return headers
 }
 
-/** Whether an HTTP/2 stream's readable side ended because it finished. */
-const clean = (stream: ClientHttp2Stream) => stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR
 
 /** Over a tunnel session: one HTTP/2 stream per request. */
 const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse, stream: ClientHttp2Stream) => {
@@ -60,7 +59,7 @@ const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse,
     copy(stream, response, none)
     stream.once("trailers", (trailers: IncomingHttpHeaders) => response.addTrailers(endToEnd(trailers) as Record<string, string>))
     stream.once("end", () => {
-      if (!clean(stream)) return void response.destroy()
+      if (!endedCleanly(stream)) return void response.destroy()
       finished = true
       response.end()
     })
@@ -74,10 +73,10 @@ const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse,
 
 /** Over HTTP/1.1 to a direct route's public endpoint. */
 const viaEndpoint = (request: http.IncomingMessage, response: http.ServerResponse, route: RegisterRouteRequest, resolve: EndpointMap) => {
-  const endpoint = resolve.get(route.publicEndpoint) ?? route.publicEndpoint
-  const at = endpoint.lastIndexOf(":")
+  const endpoint = splitEndpoint(resolve.get(route.publicEndpoint) ?? route.publicEndpoint)
+  if (endpoint === undefined) return refuse(response, 502, "upstream_unreachable")
   const upstream = http.request({
-    host: endpoint.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(endpoint.slice(at + 1)),
+    host: endpoint.host, port: endpoint.port,
     method: request.method, path: request.url, setHost: false, headers: { ...forwardedHeaders(request), host: request.headers.host ?? route.hostname }
   })
   let finished = false
@@ -168,7 +167,7 @@ export const makeEdge = (registry: () => RegistryState, tunnels: TunnelSessions,
       copy(socket, stream, none)
       copy(stream, socket, none)
       socket.once("end", () => stream.end())
-      stream.once("end", () => (clean(stream) ? socket.end() : socket.destroy()))
+      stream.once("end", () => (endedCleanly(stream) ? socket.end() : socket.destroy()))
       socket.once("close", () => stream.destroy())
       stream.once("close", () => socket.destroy())
     })

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto"
 import * as http from "node:http"
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2"
+import { constants, type Http2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2"
 import type { Duplex } from "node:stream"
 import { downstreamResponseHeaders, endToEnd, upstreamRequestHeaders } from "./Headers.js"
 
@@ -40,8 +40,8 @@ export interface ForwardOptions {
 /** The header that says why the tunnel answered instead of the upstream. */
 export const tunnelErrorHeader = "x-pipeops-tunnel-error"
 
-/** Whether a stream's readable side ended because it finished, not because it was cut. */
-const endedCleanly = (stream: ServerHttp2Stream): boolean => !stream.aborted && (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR)
+/** Whether an HTTP/2 stream's readable side ended because it finished, not because it was cut (reset, or the connection lost). */
+export const endedCleanly = (stream: Http2Stream): boolean => !stream.aborted && (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR)
 
 /** Answers in the tunnel's own name (no upstream response): `status` and why. */
 const answer = (stream: ServerHttp2Stream, status: number, reason: string): number => {

@@ -12,6 +12,7 @@
 import { Context, Duration, Effect, FiberHandle, Layer, Option, Random, Ref, Stream, SubscriptionRef } from "effect"
 import * as http from "node:http"
 import { Token } from "../controller/Token.js"
+import { splitEndpoint } from "../domain/Addresses.js"
 import type { RoutingDecision } from "../domain/ClusterMode.js"
 import { Announced } from "../gateway/Announced.js"
 import { ClusterDetector } from "../gateway/ClusterDetector.js"
@@ -74,12 +75,7 @@ export class Tunnel extends Context.Tag("pipeops-agent/tunnel/Tunnel")<Tunnel, {
 }
 
 /** `host:port` as an upstream. */
-export const parseUpstream = (text: string): Option.Option<Upstream> => {
-  const at = text.lastIndexOf(":")
-  const port = Number(text.slice(at + 1))
-  const host = text.slice(0, at).replace(/^\[(.*)\]$/, "$1")
-  return at > 0 && Number.isInteger(port) && port > 0 && port < 65536 && host !== "" ? Option.some({ host, port }) : Option.none()
-}
+export const parseUpstream = (text: string): Option.Option<Upstream> => Option.fromNullable(splitEndpoint(text))
 
 const make = (settings: TunnelSettings) => Effect.gen(function* () {
   const detector = yield* ClusterDetector

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { formatEndpoint, isIpAddress, isPrivateHostname, isPrivateIp } from "../../src/domain/Addresses.js"
+import { formatEndpoint, isIpAddress, isPrivateHostname, isPrivateIp, splitEndpoint } from "../../src/domain/Addresses.js"
 import { isValidHost, normalizeHost, tlsHostCovers } from "../../src/domain/Hostname.js"
 
 describe("isPrivateIp", () => {
@@ -54,5 +54,19 @@ describe("hostnames", () => {
     ["*.example.com", "*.example.com", true], ["a.example.com", "b.example.com", false]
   ])("tls %s covers %s: %s", (pattern, host, expected) => {
     expect(tlsHostCovers(pattern, host)).toBe(expected)
+  })
+})
+
+describe("splitEndpoint", () => {
+  it.each([
+    ["203.0.113.45:80", { host: "203.0.113.45", port: 80 }],
+    ["[2001:db8::10]:443", { host: "2001:db8::10", port: 443 }],
+    ["ingress-nginx-controller.ingress-nginx.svc:8080", { host: "ingress-nginx-controller.ingress-nginx.svc", port: 8080 }],
+    ["no-port", undefined],
+    [":80", undefined],
+    ["host:0", undefined],
+    ["host:70000", undefined]
+  ] as const)("%s", (endpoint, expected) => {
+    expect(splitEndpoint(endpoint)).toEqual(expected)
   })
 })
