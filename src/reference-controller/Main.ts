@@ -36,7 +36,7 @@ export const serveController = ({ host, port, edgePort, resolve, tokens, tokensF
   Effect.gen(function* () {
     const bound = yield* bindings(tokens, tokensFile)
     const serving = yield* serve(bound, { host, port, edgePort: Option.getOrUndefined(edgePort), resolve: new Map(resolve) }).pipe(
-      Effect.mapError((e) => new InvalidSetting({ setting: e.address.endsWith(`:${port}`) ? "--port" : "--edge-port", reason: e.reason })))
+      Effect.mapError((e) => new InvalidSetting({ setting: e.listener === "api" ? "--port" : "--edge-port", reason: e.reason })))
     yield* Effect.logInfo("controller listening").pipe(Effect.annotateLogs({
       address: `http://${host}:${serving.port}`, port: serving.port, edge_port: serving.edgePort ?? null,
       clusters: [...new Set(bound.values())].length

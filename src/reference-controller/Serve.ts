@@ -5,7 +5,8 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, Ref, Runtime, type Scope } from "effect"
 import * as http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type { AddressInfo } from "node:net"
+import { trackConnections } from "../http/Connections.js"
 import { makeEdge, type EndpointMap } from "./Edge.js"
 import { makeControllerState, router, type ControllerState } from "./Server.js"
 import type { TokenBindings } from "./Tokens.js"
@@ -27,37 +28,25 @@ export interface ServingController {
   readonly tunnels: TunnelSessions
 }
 
-/** A port could not be listened on. */
-export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly address: string; readonly reason: string }> {
+/** A port could not be listened on: the API's or the edge's. */
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly listener: "api" | "edge"; readonly address: string; readonly reason: string }> {
   override get message(): string {
     return `cannot listen on ${this.address}: ${this.reason}`
   }
 }
 
-/**
- * Listens until the scope closes; closing ends every connection, upgraded ones too (tunnels and
- * WebSockets, which `closeAllConnections` does not know), so it never waits on a peer.
- */
-const listen = (server: http.Server, host: string, port: number) => Effect.acquireRelease(
-  Effect.async<number, ListenFailed>((resume) => {
-    server.once("error", (error) => resume(Effect.fail(new ListenFailed({ address: `${host}:${port}`, reason: error.message }))))
-    server.listen(port, host, () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-  }),
-  () => Effect.async<void>((resume) => {
-    server.close(() => resume(Effect.void))
-    for (const socket of sockets.get(server) ?? []) socket.destroy()
-  }))
-
-/** Every socket of each server, as it connects: upgraded ones included. */
-const sockets = new WeakMap<http.Server, Set<Socket>>()
-const tracked = (server: http.Server): http.Server => {
-  const open = new Set<Socket>()
-  sockets.set(server, open)
-  server.on("connection", (socket: Socket) => {
-    open.add(socket)
-    socket.once("close", () => open.delete(socket))
-  })
-  return server
+/** Listens until the scope closes; closing ends every connection, upgraded ones too, so it never waits on a peer. */
+const listen = (server: http.Server, listener: ListenFailed["listener"], host: string, port: number) => {
+  const endConnections = trackConnections(server)
+  return Effect.acquireRelease(
+    Effect.async<number, ListenFailed>((resume) => {
+      server.once("error", (error) => resume(Effect.fail(new ListenFailed({ listener, address: `${host}:${port}`, reason: error.message }))))
+      server.listen(port, host, () => resume(Effect.succeed((server.address() as AddressInfo).port)))
+    }),
+    () => Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+      endConnections()
+    }))
 }
 
 const notFound = "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -69,17 +58,17 @@ export const serve = (tokens: TokenBindings, options: ListenOptions): Effect.Eff
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const tunnels = makeTunnelEndpoint(tokens, (message, fields) => runFork(Effect.logInfo(message).pipe(Effect.annotateLogs(fields))))
     const handler = yield* NodeHttpServer.makeHandler(router(state, tokens))
-    const api = tracked(http.createServer((request, response) => tunnels.control(request, response) || handler(request, response)))
+    const api = http.createServer((request, response) => tunnels.control(request, response) || handler(request, response))
     api.on("upgrade", (request, socket, head) => {
       if (!tunnels.handle(request, socket, head)) socket.end(notFound)
     })
-    const port = yield* listen(api, options.host, options.port)
+    const port = yield* listen(api, "api", options.host, options.port)
     // Before the server closes: it waits for its connections, tunnels included.
     yield* Effect.addFinalizer(() => Effect.sync(tunnels.closeAll))
     if (options.edgePort === undefined) return { port, edgePort: undefined, state, tunnels }
     const edge = makeEdge(() => Effect.runSync(Ref.get(state.registry)), tunnels, options.resolve)
-    const edgeServer = tracked(http.createServer(edge.request))
+    const edgeServer = http.createServer(edge.request)
     edgeServer.on("upgrade", edge.upgrade)
-    const edgePort = yield* listen(edgeServer, options.host, options.edgePort)
+    const edgePort = yield* listen(edgeServer, "edge", options.host, options.edgePort)
     return { port, edgePort, state, tunnels }
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { mkdtempSync, writeFileSync } from "node:fs"
+import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runCli, startCli } from "../support/Cli.js"
@@ -21,6 +22,16 @@ describe("pipeops-agent controller (built program)", () => {
     } finally {
       expect(await controller.stop("SIGTERM")).toBe(0)
     }
+  })
+
+  it("an edge port that cannot be listened on is an error naming --edge-port, even when it is --port's", async () => {
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    const result = runCli(["controller", "--token", "a=b", "--port", String(port), "--edge-port", String(port)])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("invalid --edge-port")
   })
 
   it.each([

@@ -15,8 +15,9 @@
  */
 import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type { AddressInfo } from "node:net"
 import { WebSocketServer } from "ws"
+import { trackConnections } from "../../src/http/Connections.js"
 
 export interface UpstreamApp {
   readonly port: number
@@ -121,12 +122,8 @@ export const startUpstream = (name = "upstream"): Promise<UpstreamApp> => new Pr
     })
   }
   const server = createServer(handle)
-  // Upgraded (WebSocket) connections are not closed by closeAllConnections: closing ends them too.
-  const open = new Set<Socket>()
-  server.on("connection", (socket: Socket) => {
-    open.add(socket)
-    socket.once("close", () => open.delete(socket))
-  })
+  // WebSocket connections too: closing never waits on a client.
+  const endConnections = trackConnections(server)
   const sockets = new WebSocketServer({ server, perMessageDeflate: false, handleProtocols: (offered) => [...offered][0] ?? false })
   sockets.on("connection", (socket) => socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary })))
   server.listen(0, "127.0.0.1", () => resolve({
@@ -134,7 +131,7 @@ export const startUpstream = (name = "upstream"): Promise<UpstreamApp> => new Pr
     close: () => new Promise((done) => {
       sockets.close()
       server.close(() => done())
-      for (const socket of open) socket.destroy()
+      endConnections()
     })
   }))
 })
