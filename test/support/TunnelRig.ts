@@ -13,6 +13,7 @@ import { ingresses } from "../../src/kubernetes/Resources.js"
 import { simulator } from "./ApiServerSimulator.js"
 import { ingress } from "./Builders.js"
 import { startCli, type RunningCli } from "./Cli.js"
+import { eventually } from "./Eventually.js"
 import { serveController } from "./ControllerServer.js"
 import { freePort } from "./Ports.js"
 import { startUpstream, type UpstreamApp } from "./Upstream.js"
@@ -103,13 +104,6 @@ export const startTunnelRig = async (options: RigOptions = {}): Promise<TunnelRi
 /** `/readyz` and friends of the rig's agent. */
 export const adminOf = (rig: Pick<TunnelRig, "adminPort">) => (path: string) => admin(rig.adminPort, path)
 
-/** Resolves once `check` holds for a fresh value of `read` (polled every 20 ms), or rejects after `timeoutMs`. */
-export const until = async <A>(read: () => Promise<A>, check: (a: A) => boolean, timeoutMs = 10_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (check(value)) return value
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms (last: ${JSON.stringify(value).slice(0, 300)})`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** `eventually` for plain async tests: resolves once `check` holds for a fresh value of `read`. */
+export const until = <A>(read: () => Promise<A>, check: (a: A) => boolean, timeoutMs = 10_000): Promise<A> =>
+  Effect.runPromise(eventually(Effect.promise(read), check, timeoutMs))
