@@ -1,26 +1,26 @@
 # syntax=docker/dockerfile:1
-# Build: the bundle in dist/main.js carries every production dependency, so the runtime stage
-# needs Node and that one file: no node_modules, no package manager, no shell.
+# Build: the bundles in dist/ carry every production dependency, so the runtime stage needs Node
+# and those files: no node_modules, no package manager, no shell.
 FROM node:22-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.mjs scripts/build.mjs
+COPY scripts/build.mjs scripts/build-options.mjs scripts/
 COPY src src
 RUN npm run build
 
 # Runtime: distroless Node 22, non-root (uid 65532), read-only root filesystem friendly: the agent
-# writes nothing to disk but Node's compile cache in /tmp (deploy/ mounts an emptyDir there; without
-# one, the cache is skipped). Kubernetes probes replace a HEALTHCHECK.
+# writes nothing to disk but the code it compiled in /tmp (deploy/ mounts an emptyDir there, which
+# outlives a container's restart; without one, the cache is skipped). Kubernetes probes replace a HEALTHCHECK.
 FROM gcr.io/distroless/nodejs22-debian12:nonroot AS runtime
 WORKDIR /app
-# The entry, the chunks each command loads, their source maps (node --enable-source-maps turns a
+# The entry, the bundle of each command, their source maps (node --enable-source-maps turns a
 # stack trace back into source lines) and the licences of everything bundled.
 COPY --from=build /src/dist/ /app/
 USER 65532:65532
-# Node 22 keeps the compiled bundle in /tmp: a restart of the container skips compiling it (about
-# 60 ms of a 440 ms start to the first sync, BENCHMARKS.md).
+# The agent keeps the code it compiled in /tmp: a restarted container skips compiling it (about a
+# third of the start to the first sync, BENCHMARKS.md).
 ENV NODE_ENV=production LOG_FORMAT=json NODE_COMPILE_CACHE=/tmp/node-compile-cache
 EXPOSE 8080
 STOPSIGNAL SIGTERM

@@ -1,3 +1,4 @@
 import type { BuildOptions } from "esbuild"
 
-export declare const buildOptions: BuildOptions
+export declare const launcherOptions: BuildOptions
+export declare const commandOptions: BuildOptions

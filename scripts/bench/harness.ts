@@ -79,8 +79,13 @@ export interface Agent {
   readonly pid: () => number | undefined
 }
 
-/** Starts the built agent against `sim` and `controller`, with extra node flags if given; `plain`: without the images' flags. */
-export const startAgent = async (sim: Simulator, controller: Controller, nodeArgs: ReadonlyArray<string> = [], plain = false): Promise<Agent> => {
+/**
+ * Starts the built agent against `sim` and `controller`, with extra node flags if given; `plain`:
+ * without the images' flags; `env`: more environment (e.g. where compiled code is kept).
+ */
+export const startAgent = async (
+  sim: Simulator, controller: Controller, nodeArgs: ReadonlyArray<string> = [], plain = false, env: Record<string, string> = {}
+): Promise<Agent> => {
   const dir = mkdtempSync(join(tmpdir(), "bench-"))
   writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig())
   const adminPort = await freePort()
@@ -89,7 +94,7 @@ export const startAgent = async (sim: Simulator, controller: Controller, nodeArg
     KUBECONFIG: join(dir, "kubeconfig"), PIPEOPS_API_URL: controller.url, PIPEOPS_TOKEN: token,
     PIPEOPS_CLUSTER_UUID: clusterUuid, PIPEOPS_ADMIN_PORT: String(adminPort), LOG_LEVEL: process.env["AGENT_LOG_LEVEL"] ?? "info",
     ...(nodeArgs.length === 0 ? {} : { AGENT_NODE_ARGS: [process.env["AGENT_NODE_ARGS"] ?? "", ...nodeArgs].join(" ") }),
-    ...(plain ? { AGENT_IMAGE_FLAGS: "off" } : {})
+    ...(plain ? { AGENT_IMAGE_FLAGS: "off" } : {}), ...env
   })
   return { cli, startedAt, adminPort, pid: () => cli.pid }
 }

@@ -51,7 +51,5 @@ export const controllerHelp: CommandHelp = {
   summary: "run the reference controller (in-memory route registry), for tests and demos"
 }
 
-/** The `controller` subcommand: serves until interrupted (SIGINT/SIGTERM); the controller is loaded when it runs. */
-export const controllerCommand = Command.make("controller", options, (args) =>
-  Effect.flatMap(Effect.promise(() => import("../reference-controller/Main.js")), (controller) => controller.serveController(args))
-).pipe(Command.withDescription(controllerHelp.summary))
+/** The `controller` subcommand as parsed; its bundle gives it the reference controller, which serves until interrupted (SIGINT/SIGTERM). */
+export const controllerCommand = Command.make("controller", options).pipe(Command.withDescription(controllerHelp.summary))

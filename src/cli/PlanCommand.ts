@@ -3,7 +3,6 @@
  * manifests, without a cluster or a controller.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
 import type { CommandHelp } from "./Help.js"
 import { routingFlags } from "./RoutingOptions.js"
 
@@ -18,7 +17,5 @@ export const planHelp: CommandHelp = {
   summary: "print the routes the agent would register for a set of manifests (offline)"
 }
 
-/** The `plan` subcommand: JSON on stdout, warnings on stderr; its work is loaded when it runs. */
-export const planCommand = Command.make("plan", { files, ...routingFlags }, (args) =>
-  Effect.flatMap(Effect.promise(() => import("../plan/PlanProgram.js")), (plan) => plan.printPlan(args))
-).pipe(Command.withDescription(planHelp.summary))
+/** The `plan` subcommand as parsed; its bundle gives it `PlanProgram` (JSON on stdout, warnings on stderr). */
+export const planCommand = Command.make("plan", { files, ...routingFlags }).pipe(Command.withDescription(planHelp.summary))

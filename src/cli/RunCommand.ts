@@ -3,7 +3,6 @@
  * `--dry-run` logs what it would send and sends nothing. The agent is `RunAgent`.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
 import type { CommandHelp } from "./Help.js"
 import { routingFlags, textFlag } from "./RoutingOptions.js"
 
@@ -36,7 +35,5 @@ export const runHelp: CommandHelp = {
   summary: "run the agent: keep the controller's routes in step with the cluster's Ingresses"
 }
 
-/** The `run` subcommand: the agent itself is loaded only when it runs (`--help` and `plan` never load the Kubernetes client). */
-export const runCommand = Command.make("run", flags, (args) =>
-  Effect.flatMap(Effect.promise(() => import("./RunAgent.js")), (agent) => agent.runAgent(args))
-).pipe(Command.withDescription(runHelp.summary))
+/** The `run` subcommand as parsed; its bundle gives it the agent (`RunAgent`) as its handler. */
+export const runCommand = Command.make("run", flags).pipe(Command.withDescription(runHelp.summary))

@@ -4,7 +4,7 @@
  * KubeConfig (in-cluster service account, `KUBECONFIG`, `~/.kube/config`; token, client
  * certificate and exec auth; custom CA; `skipTLSVerify`); no library type leaves this module.
  */
-import { KubeConfig } from "@kubernetes/client-node"
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js"
 import { Chunk, Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Schema, type Scope, Stream } from "effect"
 import type { Lease, LeaseRecord } from "../domain/LeaderElection.js"
 import { redact } from "../http/Redact.js"

@@ -3,7 +3,7 @@
  * `@kubernetes/client-node`'s KubeConfig provides. Non-2xx responses become `KubernetesApiError`s
  * carrying the Status message and `Retry-After`.
  */
-import type { KubeConfig } from "@kubernetes/client-node"
+import type { KubeConfig } from "@kubernetes/client-node/dist/config.js"
 import { Clock, Effect, Option, Schema, Stream } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"

@@ -142,10 +142,18 @@ describe("Dockerfile", () => {
     expect(existsSync(join(root, "dist/main.js.map"))).toBe(true)
   })
 
-  it("the entrypoint and its chunks exist after npm run build and run without node_modules", () => {
+  it("the build stage copies every script the build imports", () => {
+    const build = stages[0] ?? ""
+    const imported = [...read("scripts/build.mjs").matchAll(/from "\.\/([^"]+)"/g)].map((m) => `scripts/${m[1] ?? ""}`)
+    expect(imported).toContain("scripts/build-options.mjs")
+    for (const script of ["scripts/build.mjs", ...imported]) expect(build).toContain(script)
+  })
+
+  it("the entrypoint and the commands' bundles exist after npm run build and run without node_modules", () => {
     expect(existsSync(join(root, "dist/main.js"))).toBe(true)
-    const files = ["dist/main.js", ...readdirSync(join(root, "dist/chunks")).filter((f) => f.endsWith(".js")).map((f) => `dist/chunks/${f}`)]
-    expect(files.length).toBeGreaterThan(1)
+    const bundles = readdirSync(join(root, "dist/commands")).filter((f) => f.endsWith(".cjs")).map((f) => `dist/commands/${f}`)
+    expect(bundles.map((f) => f.replace("dist/commands/", "")).sort()).toEqual(["cli.cjs", "controller.cjs", "plan.cjs", "run.cjs"])
+    const files = ["dist/main.js", ...bundles]
     const required = files.flatMap((file) => [...read(file).matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ""))
     // Only optional modules that their users load inside try/catch may stay outside the bundle.
     const optional = new Set(["bufferutil", "utf-8-validate", "encoding"])

@@ -1,0 +1,74 @@
+/**
+ * Runs a CommonJS bundle with the machine code a previous start compiled for it. V8 compiles a
+ * function the first time it runs; a start of the agent compiles thousands of them, about a
+ * third of its time to the first sync. The first start on a machine saves what it compiled by
+ * then (a while after starting, or at exit if sooner); later starts load it instead of
+ * compiling. Node's own compile cache (Node 22) saves only what a module's loading compiled.
+ *
+ * A saved cache is used only for the same bundle text, Node version and V8 flags (its name is
+ * their hash; V8 checks again and refuses a stale one, which is then saved anew). Anything that
+ * fails — no directory, a read-only file system, a corrupt file — only leaves the cache unused.
+ */
+import { createHash } from "node:crypto"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import Module, { createRequire } from "node:module"
+import { basename, dirname, join } from "node:path"
+import { Script } from "node:vm"
+
+export interface CodeCacheOptions {
+  /** Where caches are kept; absent: none is read or saved. */
+  readonly directory: string | undefined
+  /** What besides the text decides the compiled code: Node's version and the V8 flags in effect. */
+  readonly runtime: string
+  /** How long after the start the compiled code is saved (at exit, if that comes first). */
+  readonly saveAfterMs: number
+}
+
+/** What happened to the cache: `used`, or saved for next time. */
+export type CacheOutcome = "used" | "will-save" | "off"
+
+/** `action`'s value, or undefined when it throws: the cache's failures only leave it unused. */
+const attempt = <A>(action: () => A): A | undefined => {
+  try {
+    return action()
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes `data` to `file` whole or not at all: concurrent starts never read a partial file. */
+const writeWhole = (file: string, data: Buffer): void => {
+  const partial = `${file}.${process.pid}.partial`
+  const written = attempt(() => {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(partial, data)
+    renameSync(partial, file)
+    return true
+  })
+  if (written === undefined) attempt(() => rmSync(partial, { force: true }))
+}
+
+/** Runs the CommonJS file `file` as Node's loader would, through the code cache. */
+export const runCommonJs = (file: string, options: CodeCacheOptions): CacheOutcome => {
+  const source = readFileSync(file, "utf8")
+  const key = createHash("sha256").update(options.runtime).update("\0").update(source).digest("hex").slice(0, 32)
+  const cacheFile = options.directory === undefined ? undefined : join(options.directory, `${basename(file)}-${key}.bin`)
+  const cached = cacheFile === undefined ? undefined : attempt(() => readFileSync(cacheFile))
+  const script = new Script(Module.wrap(source), { filename: file, ...(cached === undefined ? {} : { cachedData: cached }) })
+  const used = cached !== undefined && script.cachedDataRejected === false
+  if (cacheFile !== undefined && !used) {
+    let saved = false
+    const save = () => {
+      if (saved) return
+      saved = true
+      writeWhole(cacheFile, script.createCachedData())
+    }
+    setTimeout(save, options.saveAfterMs).unref()
+    process.once("exit", save)
+  }
+  const module = { exports: {} }
+  const body: unknown = script.runInThisContext()
+  if (typeof body !== "function") throw new TypeError(`${file} did not compile to a module`)
+  body.call(module.exports, module.exports, createRequire(file), module, file, dirname(file))
+  return used ? "used" : cacheFile === undefined ? "off" : "will-save"
+}
