@@ -1,13 +1,16 @@
 /**
  * Runs a CommonJS bundle with the machine code a previous start compiled for it. V8 compiles a
  * function the first time it runs; a start of the agent compiles thousands of them, about a
- * third of its time to the first sync. The first start on a machine saves what it compiled by
- * then (a while after starting, or at exit if sooner); later starts load it instead of
- * compiling. Node's own compile cache (Node 22) saves only what a module's loading compiled.
+ * third of its time to the first sync. A start saves what it compiled a while after starting
+ * (`saveAfterMs`), and at exit when it found nothing to load; later starts load it instead of
+ * compiling. A long-running start saves again, so a first start that only failed (a bad setting)
+ * does not leave a cache of its few functions for good. Node's own compile cache (Node 22) saves
+ * only what a module's loading compiled.
  *
- * A saved cache is used only for the same bundle text, Node version and V8 flags (its name is
- * their hash; V8 checks again and refuses a stale one, which is then saved anew). Anything that
- * fails — no directory, a read-only file system, a corrupt file — only leaves the cache unused.
+ * A saved cache is used only for the same bundle text, Node version and V8 flags: its name is
+ * their hash. V8 itself compares only the text's length and the flags, so the text's own hash is
+ * what keeps a cache from another build out; a cache V8 refuses (flags, corruption) is saved anew.
+ * Anything that fails — no directory, a read-only file system — only leaves the cache unused.
  */
 import { createHash } from "node:crypto"
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
@@ -24,7 +27,7 @@ export interface CodeCacheOptions {
   readonly saveAfterMs: number
 }
 
-/** What happened to the cache: `used`, or saved for next time. */
+/** What happened to the cache: `used` (and saved again after `saveAfterMs`), or saved for next time. */
 export type CacheOutcome = "used" | "will-save" | "off"
 
 /** `action`'s value, or undefined when it throws: the cache's failures only leave it unused. */
@@ -56,7 +59,7 @@ export const runCommonJs = (file: string, options: CodeCacheOptions): CacheOutco
   const cached = cacheFile === undefined ? undefined : attempt(() => readFileSync(cacheFile))
   const script = new Script(Module.wrap(source), { filename: file, ...(cached === undefined ? {} : { cachedData: cached }) })
   const used = cached !== undefined && script.cachedDataRejected === false
-  if (cacheFile !== undefined && !used) {
+  if (cacheFile !== undefined) {
     let saved = false
     const save = () => {
       if (saved) return
@@ -64,7 +67,7 @@ export const runCommonJs = (file: string, options: CodeCacheOptions): CacheOutco
       writeWhole(cacheFile, script.createCachedData())
     }
     setTimeout(save, options.saveAfterMs).unref()
-    process.once("exit", save)
+    if (!used) process.once("exit", save)
   }
   const module = { exports: {} }
   const body: unknown = script.runInThisContext()

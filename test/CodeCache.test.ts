@@ -3,7 +3,7 @@
  * corrupt or unwritable, and a start after a saved one uses the saved code.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runCommonJs, type CodeCacheOptions } from "../src/CodeCache.js"
@@ -36,6 +36,18 @@ describe("runCommonJs", () => {
     await saved()
     expect(readdirSync(cache)).toHaveLength(1)
     expect(runCommonJs(copy(), options(cache))).toBe("used")
+  })
+
+  it("saves again after a start that used the cache (a first start may have run little)", async () => {
+    const { dir, file, copy } = bundle()
+    const cache = join(dir, "cache")
+    runCommonJs(file, options(cache))
+    await saved()
+    const [name = ""] = readdirSync(cache)
+    expect(runCommonJs(copy(), options(cache))).toBe("used")
+    rmSync(join(cache, name))
+    await saved()
+    expect(readdirSync(cache)).toEqual([name])
   })
 
   it("does not use the code of another text, nor of another runtime", async () => {

@@ -159,7 +159,8 @@ export const caughtUp = async (agent: Agent, resourceVersion: string, timeoutMs:
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const status = await agentStatus(agent)
-    if (status.watch.find((w) => w.resource === "ingresses")?.resource_version === resourceVersion) return true
+    // The simulator's resource versions are one counter: the watch may be past it (a bookmark).
+    if (Number(status.watch.find((w) => w.resource === "ingresses")?.resource_version ?? 0) >= Number(resourceVersion)) return true
     await sleep(100)
   }
   return false
