@@ -10,16 +10,19 @@
  * A saved cache is used only for the same bundle text, Node version and V8 flags: its name is
  * their hash. V8 itself compares only the text's length and the flags, so the text's own hash is
  * what keeps a cache from another build out; a cache V8 refuses (flags, corruption) is saved anew.
- * Anything that fails — no directory, a read-only file system — only leaves the cache unused.
+ * Compiled code runs as it is loaded: the directory must be this user's alone (made by it, not
+ * a link, writable by nobody else), or the cache is not used at all, so a shared temporary
+ * directory cannot feed another user's code to the agent. Anything that fails — no directory, a
+ * read-only file system — only leaves the cache unused.
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import Module, { createRequire } from "node:module"
 import { basename, dirname, join } from "node:path"
 import { Script } from "node:vm"
 
 export interface CodeCacheOptions {
-  /** Where caches are kept; absent: none is read or saved. */
+  /** Where caches are kept (made if missing); absent, or not this user's alone: none is read or saved. */
   readonly directory: string | undefined
   /** What besides the text decides the compiled code: Node's version and the V8 flags in effect. */
   readonly runtime: string
@@ -39,11 +42,18 @@ const attempt = <A>(action: () => A): A | undefined => {
   }
 }
 
+/** `directory`, made if missing, when it is this user's alone: no other user can write into it. */
+const ownDirectory = (directory: string): string | undefined => attempt(() => {
+  mkdirSync(directory, { recursive: true, mode: 0o700 })
+  const stat = lstatSync(directory)
+  const ours = process.getuid === undefined || stat.uid === process.getuid()
+  return stat.isDirectory() && ours && (stat.mode & 0o022) === 0 ? directory : undefined
+})
+
 /** Writes `data` to `file` whole or not at all: concurrent starts never read a partial file. */
 const writeWhole = (file: string, data: Buffer): void => {
   const partial = `${file}.${process.pid}.partial`
   const written = attempt(() => {
-    mkdirSync(dirname(file), { recursive: true })
     writeFileSync(partial, data)
     renameSync(partial, file)
     return true
@@ -55,7 +65,8 @@ const writeWhole = (file: string, data: Buffer): void => {
 export const runCommonJs = (file: string, options: CodeCacheOptions): CacheOutcome => {
   const source = readFileSync(file, "utf8")
   const key = createHash("sha256").update(options.runtime).update("\0").update(source).digest("hex").slice(0, 32)
-  const cacheFile = options.directory === undefined ? undefined : join(options.directory, `${basename(file)}-${key}.bin`)
+  const directory = options.directory === undefined ? undefined : ownDirectory(options.directory)
+  const cacheFile = directory === undefined ? undefined : join(directory, `${basename(file)}-${key}.bin`)
   const cached = cacheFile === undefined ? undefined : attempt(() => readFileSync(cacheFile))
   const script = new Script(Module.wrap(source), { filename: file, ...(cached === undefined ? {} : { cachedData: cached }) })
   const used = cached !== undefined && script.cachedDataRejected === false

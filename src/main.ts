@@ -36,7 +36,10 @@ if (process.sourceMapsEnabled) {
   createRequire(import.meta.url)(bundle)
 } else {
   runCommonJs(bundle, {
-    directory: join(process.env["NODE_COMPILE_CACHE"] ?? tmpdir(), "pipeops-agent"),
+    // One directory per user in a shared temporary directory: it must be the user's alone.
+    directory: process.env["NODE_COMPILE_CACHE"] === undefined
+      ? join(tmpdir(), `pipeops-agent-${process.getuid?.() ?? "cache"}`)
+      : join(process.env["NODE_COMPILE_CACHE"], "pipeops-agent"),
     runtime: [process.version, process.arch, ...process.execArgv, nodeOptions, youngGenerationGiven ? "" : "--semi-space-growth-factor=1"].join(" "),
     // After the start-up (the first sync) and its first minutes, before a long life begins.
     saveAfterMs: 10_000

@@ -3,7 +3,7 @@
  * corrupt or unwritable, and a start after a saved one uses the saved code.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runCommonJs, type CodeCacheOptions } from "../src/CodeCache.js"
@@ -73,13 +73,25 @@ describe("runCommonJs", () => {
     expect(runCommonJs(copy(), options(cache))).toBe("used")
   })
 
-  it("runs without a cache directory, and where none can be made", async () => {
+  it("runs without a cache directory, and where none can be made", () => {
     const { file, runs } = bundle()
     expect(runCommonJs(file, options(undefined))).toBe("off")
-    // A directory below a file cannot exist: nothing is saved, nothing fails.
-    expect(runCommonJs(file, options(join(file, "cache")))).toBe("will-save")
+    // A directory below a file cannot exist.
+    expect(runCommonJs(file, options(join(file, "cache")))).toBe("off")
+    expect(runs()).toBe(2)
+  })
+
+  it("neither reads nor writes a directory others can write to, nor a link", async () => {
+    const { dir, file, copy } = bundle()
+    const cache = join(dir, "cache")
+    runCommonJs(file, options(cache))
     await saved()
-    expect(runCommonJs(file, options(join(file, "cache")))).toBe("will-save")
-    expect(runs()).toBe(3)
+    chmodSync(cache, 0o777)
+    expect(runCommonJs(copy(), options(cache))).toBe("off")
+    chmodSync(cache, 0o700)
+    const link = join(dir, "link")
+    symlinkSync(cache, link)
+    expect(runCommonJs(copy(), options(link))).toBe("off")
+    expect(runCommonJs(copy(), options(cache))).toBe("used")
   })
 })
