@@ -15,17 +15,34 @@ const text = (marker = "") => `const fs = require("node:fs"); fs.appendFileSync(
  * `copy` puts the same text in another directory. V8 keeps what this process compiled by file and
  * text and would not look at a cache for the same file again: a later start is a copy.
  */
-const bundle = (source = text()) => {
+interface Bundle {
+  readonly dir: string
+  readonly file: string
+  readonly runs: () => number
+  readonly copy: () => Bundle
+}
+
+const bundle = (source = text()): Bundle => {
   const dir = mkdtempSync(join(tmpdir(), "code-cache-"))
   const file = join(dir, "bundle.cjs")
   writeFileSync(file, source)
-  return { dir, file, runs: () => readFileSync(join(dir, "runs"), "utf8").length, copy: () => bundle(source).file }
+  return { dir, file, runs: () => readFileSync(join(dir, "runs"), "utf8").length, copy: () => bundle(source) }
 }
 
 const options = (directory: string | undefined): CodeCacheOptions => ({ directory, runtime: "test", saveAfterMs: 0 })
 
 /** Waits for the save the first run scheduled (at once: `saveAfterMs` 0). */
 const saved = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+/** A bundle run once, its code saved in `cache` as the file `name`. */
+const firstStart = async (source?: string) => {
+  const first = bundle(source)
+  const cache = join(first.dir, "cache")
+  runCommonJs(first.file, options(cache))
+  await saved()
+  const [name = ""] = readdirSync(cache)
+  return { ...first, cache, name }
+}
 
 describe("runCommonJs", () => {
   it("saves the compiled code after the first run and uses it on the next", async () => {
@@ -35,42 +52,31 @@ describe("runCommonJs", () => {
     expect(runs()).toBe(1)
     await saved()
     expect(readdirSync(cache)).toHaveLength(1)
-    expect(runCommonJs(copy(), options(cache))).toBe("used")
+    expect(runCommonJs(copy().file, options(cache))).toBe("used")
   })
 
   it("saves again after a start that used the cache (a first start may have run little)", async () => {
-    const { dir, file, copy } = bundle()
-    const cache = join(dir, "cache")
-    runCommonJs(file, options(cache))
-    await saved()
-    const [name = ""] = readdirSync(cache)
-    expect(runCommonJs(copy(), options(cache))).toBe("used")
+    const { cache, name, copy } = await firstStart()
+    expect(runCommonJs(copy().file, options(cache))).toBe("used")
     rmSync(join(cache, name))
     await saved()
     expect(readdirSync(cache)).toEqual([name])
   })
 
   it("does not use the code of another text, nor of another runtime", async () => {
-    const { dir, file, copy } = bundle(text("one"))
-    const cache = join(dir, "cache")
-    runCommonJs(file, options(cache))
-    await saved()
-    expect(runCommonJs(copy(), { ...options(cache), runtime: "other flags" })).toBe("will-save")
+    const { cache, copy } = await firstStart(text("one"))
+    expect(runCommonJs(copy().file, { ...options(cache), runtime: "other flags" })).toBe("will-save")
     expect(runCommonJs(bundle(text("two")).file, options(cache))).toBe("will-save")
   })
 
   it("runs with a corrupt cache, and replaces it", async () => {
-    const { dir, file, copy } = bundle()
-    const cache = join(dir, "cache")
-    runCommonJs(file, options(cache))
-    await saved()
-    const [name = ""] = readdirSync(cache)
+    const { cache, name, copy } = await firstStart()
     writeFileSync(join(cache, name), "not compiled code")
-    const corrupt = bundle(readFileSync(file, "utf8"))
+    const corrupt = copy()
     expect(runCommonJs(corrupt.file, options(cache))).toBe("will-save")
     expect(corrupt.runs()).toBe(1)
     await saved()
-    expect(runCommonJs(copy(), options(cache))).toBe("used")
+    expect(runCommonJs(copy().file, options(cache))).toBe("used")
   })
 
   it("runs without a cache directory, and where none can be made", () => {
@@ -82,16 +88,13 @@ describe("runCommonJs", () => {
   })
 
   it("neither reads nor writes a directory others can write to, nor a link", async () => {
-    const { dir, file, copy } = bundle()
-    const cache = join(dir, "cache")
-    runCommonJs(file, options(cache))
-    await saved()
+    const { dir, cache, copy } = await firstStart()
     chmodSync(cache, 0o777)
-    expect(runCommonJs(copy(), options(cache))).toBe("off")
+    expect(runCommonJs(copy().file, options(cache))).toBe("off")
     chmodSync(cache, 0o700)
     const link = join(dir, "link")
     symlinkSync(cache, link)
-    expect(runCommonJs(copy(), options(link))).toBe("off")
-    expect(runCommonJs(copy(), options(cache))).toBe("used")
+    expect(runCommonJs(copy().file, options(link))).toBe("off")
+    expect(runCommonJs(copy().file, options(cache))).toBe("used")
   })
 })
