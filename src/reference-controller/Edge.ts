@@ -55,7 +55,9 @@ const viaTunnel = (request: http.IncomingMessage, response: http.ServerResponse,
   })
   stream.once("response", (headers: IncomingHttpHeaders) => {
     const status = Number(headers[":status"] ?? 502)
-    response.writeHead(status, { ...endToEnd(headers), [edgeRouteHeader]: "tunnel" })
+    // Headers go out as they arrive: a streamed answer (server-sent events) is not held back until
+    // its first byte, and a cut that follows reaches the client as a cut body, not a hang-up.
+    response.writeHead(status, { ...endToEnd(headers), [edgeRouteHeader]: "tunnel" }).flushHeaders()
     copy(stream, response, none)
     stream.once("trailers", (trailers: IncomingHttpHeaders) => response.addTrailers(endToEnd(trailers) as Record<string, string>))
     stream.once("end", () => {
@@ -87,7 +89,7 @@ const viaEndpoint = (request: http.IncomingMessage, response: http.ServerRespons
     if (!finished) upstream.destroy()
   })
   upstream.once("response", (answer) => {
-    response.writeHead(answer.statusCode ?? 502, { ...endToEnd(answer.headers), [edgeRouteHeader]: "direct" })
+    response.writeHead(answer.statusCode ?? 502, { ...endToEnd(answer.headers), [edgeRouteHeader]: "direct" }).flushHeaders()
     copy(answer, response, none)
     answer.once("end", () => {
       if (!answer.complete) return void response.destroy()

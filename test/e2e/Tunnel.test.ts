@@ -74,6 +74,18 @@ describe("tunnel (built agent, reference controller edge, loopback)", () => {
     expect(first).toBe("first")
   })
 
+  it("passes a response's headers before its first byte (an idle event stream)", async () => {
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.get({ host: "127.0.0.1", port: rig.edgePort, path: "/events", headers: { host: tunnelHost }, agent: false }, (response) => {
+        resolve(response)
+        request.destroy()
+      })
+      request.once("error", reject)
+    })
+    expect(answer.statusCode).toBe(200)
+    expect(answer.headers["content-type"]).toBe("text/event-stream")
+  })
+
   it("passes trailers", async () => {
     const trailers = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
       http.get({ host: "127.0.0.1", port: rig.edgePort, path: "/trailers", headers: { host: tunnelHost, te: "trailers" }, agent: false }, (response) => {

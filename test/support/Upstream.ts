@@ -6,6 +6,7 @@
  * - `/echo`: JSON of the method, target, headers and the body's size and SHA-256;
  * - `/bytes/N`: N deterministic bytes (`Content-Length` set); `/chunked/N`: the same, chunked;
  * - `/gate`: writes `first`, waits for `release()`, then writes `second`;
+ * - `/events`: an event stream's headers, then nothing until its client leaves;
  * - `/hold`: answers nothing; records when its client goes away (`aborted`);
  * - `/truncate`: announces 1,000 bytes, sends 500 and drops the connection;
  * - `/slow/MS`: answers after MS milliseconds;
@@ -93,6 +94,7 @@ export const startUpstream = (name = "upstream"): Promise<UpstreamApp> => new Pr
       return void gate.then(() => response.end("second"))
     }
     if (path === "/hold") return void request.resume()
+    if (path === "/events") return void response.writeHead(200, { "content-type": "text/event-stream" }).flushHeaders()
     if (path === "/truncate") {
       response.writeHead(200, { "content-length": "1000" })
       return void response.write(Buffer.alloc(500, 1), () => response.socket?.destroy())
