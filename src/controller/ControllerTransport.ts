@@ -23,6 +23,9 @@ export interface Reply {
   readonly body: string
 }
 
+/** The error of a connection the other side closed: reset, or written to after it closed. */
+const closedUnder = (error: Error): boolean => "code" in error && (error.code === "ECONNRESET" || error.code === "EPIPE")
+
 /** No reply: the connection failed, broke, or the reply did not come in time. */
 export class TransportFailure extends Data.TaggedError("TransportFailure")<{ readonly reason: string }> {}
 
@@ -54,17 +57,8 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
             ? exchange.headers
             : { ...exchange.headers, "content-length": String(Buffer.byteLength(exchange.body)) }
         }
-        // Node throws at once on a header it cannot send (a token with a newline, a non-Latin-1
-        // character): a failed call, never a dead engine. The message names the header, not its value.
-        let request: http.ClientRequest
-        try {
-          request = (secure ? https : http).request(url, options)
-        } catch (error) {
-          const code = error instanceof Error && "code" in error ? String(error.code) : "ERR_INVALID_REQUEST"
-          resume(Effect.fail(new TransportFailure({ reason: `the request could not be built (${code})` })))
-          return
-        }
         let settled = false
+        let request: http.ClientRequest | undefined
         const settle = (result: Effect.Effect<Reply, TransportFailure>) => {
           if (settled) return
           settled = true
@@ -74,29 +68,51 @@ export class ControllerTransport extends Context.Tag("pipeops-agent/controller/C
         const fail = (reason: string) => settle(Effect.fail(new TransportFailure({ reason })))
         const timer = setTimeout(() => {
           fail(`timed out after ${Duration.format(timeout)}`)
-          request.destroy()
+          request?.destroy()
         }, Duration.toMillis(timeout))
-        // `on`, not `once`: a second error with no listener would crash the process.
-        request.on("error", (error) => fail(error.message))
-        request.once("response", (response) => {
-          const chunks: Array<Buffer> = []
-          response.on("data", (chunk: Buffer) => chunks.push(chunk))
-          response.once("end", () => {
-            const status = response.statusCode ?? 0
-            // Node parses the headers on first access; only a failure reads one.
-            const retryAfter = status >= 300 ? response.headers["retry-after"] : undefined
-            settle(Effect.succeed({ status, retryAfter, body: Buffer.concat(chunks).toString("utf8") }))
+        const attempt = (): void => {
+          // A call already over (timed out, interrupted) starts nothing more.
+          if (settled) return
+          // Node throws at once on a header it cannot send (a token with a newline, a non-Latin-1
+          // character): a failed call, never a dead engine. The message names the header, not its value.
+          try {
+            request = (secure ? https : http).request(url, options)
+          } catch (error) {
+            const code = error instanceof Error && "code" in error ? String(error.code) : "ERR_INVALID_REQUEST"
+            return fail(`the request could not be built (${code})`)
+          }
+          const current = request
+          let answered = false
+          // `on`, not `once`: a second error with no listener would crash the process.
+          current.on("error", (error) => {
+            // A kept-alive connection the controller closed (its idle timeout) as this request went
+            // out: nothing was answered, so it goes again at once, on another connection, within
+            // the same deadline. The controller's calls are idempotent.
+            if (current.reusedSocket && !answered && closedUnder(error)) return attempt()
+            fail(error.message)
           })
-          response.on("error", (error) => fail(`the reply broke off: ${error.message}`))
-          response.once("close", () => {
-            if (!response.complete) fail("the reply broke off before its end")
+          current.once("response", (response) => {
+            answered = true
+            const chunks: Array<Buffer> = []
+            response.on("data", (chunk: Buffer) => chunks.push(chunk))
+            response.once("end", () => {
+              const status = response.statusCode ?? 0
+              // Node parses the headers on first access; only a failure reads one.
+              const retryAfter = status >= 300 ? response.headers["retry-after"] : undefined
+              settle(Effect.succeed({ status, retryAfter, body: Buffer.concat(chunks).toString("utf8") }))
+            })
+            response.on("error", (error) => fail(`the reply broke off: ${error.message}`))
+            response.once("close", () => {
+              if (!response.complete) fail("the reply broke off before its end")
+            })
           })
-        })
-        request.end(exchange.body)
+          current.end(exchange.body)
+        }
+        attempt()
         return Effect.sync(() => {
           settled = true
           clearTimeout(timer)
-          request.destroy()
+          request?.destroy()
         })
       })
     })

@@ -7,15 +7,21 @@ import { createServer, type RequestListener } from "node:http"
 import type { AddressInfo } from "node:net"
 import { ControllerTransport } from "../../src/controller/ControllerTransport.js"
 
-/** A server on a free loopback port until the scope closes; `connections` counts TCP connections. */
+/**
+ * A server on a free loopback port until the scope closes; `connections` counts TCP connections,
+ * `requests` the requests that reached it.
+ */
 const serve = (handler: RequestListener) => Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly connections: () => number; readonly close: () => void }>((resume) => {
+  Effect.async<{ readonly url: string; readonly connections: () => number; readonly requests: () => number; readonly close: () => void }>((resume) => {
     let connections = 0
+    let requests = 0
     const server = createServer(handler)
     server.on("connection", () => (connections += 1))
+    server.on("request", () => (requests += 1))
     server.listen(0, "127.0.0.1", () => resume(Effect.succeed({
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       connections: () => connections,
+      requests: () => requests,
       close: () => server.closeAllConnections()
     })))
   }),
@@ -58,5 +64,28 @@ describe("ControllerTransport", () => {
       expect((yield* Effect.flip(send(server.url))).reason).toMatch(/broke off|aborted|socket hang up/)
       const refused = yield* Effect.flip(send("http://127.0.0.1:1/"))
       expect(refused.reason).toContain("ECONNREFUSED")
+    }).pipe(Effect.provide(ControllerTransport.layer), Effect.scoped))
+
+  it.live("sends again at once, on a new connection, when a kept-alive one was closed as the request went out", () =>
+    Effect.gen(function* () {
+      // The controller drops each connection when its second request arrives (an idle timeout
+      // that fires just then): the request was never answered.
+      const seen = new WeakMap<object, number>()
+      const server = yield* serve((req, res) => {
+        const count = (seen.get(req.socket) ?? 0) + 1
+        seen.set(req.socket, count)
+        if (count === 2) return void req.socket.destroy()
+        res.end(`answer ${count}`)
+      })
+      expect(yield* send(server.url, Duration.seconds(5), "one")).toMatchObject({ status: 200, body: "answer 1" })
+      expect(yield* send(server.url, Duration.seconds(5), "two")).toMatchObject({ status: 200, body: "answer 1" })
+      expect({ connections: server.connections(), requests: server.requests() }).toEqual({ connections: 2, requests: 3 })
+    }).pipe(Effect.provide(ControllerTransport.layer), Effect.scoped))
+
+  it.live("does not send again when a new connection breaks", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((req) => void req.socket.destroy())
+      expect((yield* Effect.flip(send(server.url))).reason).toMatch(/socket hang up|ECONNRESET/)
+      expect(server.requests()).toBe(1)
     }).pipe(Effect.provide(ControllerTransport.layer), Effect.scoped))
 })
