@@ -25,17 +25,23 @@ const authenticate = (tokens: TokenBindings) => Effect.gen(function* () {
   return cluster ?? (yield* fail(401, "missing or unknown bearer token"))
 })
 
+const invalidHostname = (raw: string) => fail(400, `invalid hostname ${JSON.stringify(raw.slice(0, 100))}`)
+
 /** A hostname as the registry keys it (lower case, no trailing dot); 400 when it is not a DNS name. */
 const hostnameOf = (raw: string) => {
   const hostname = normalizeHost(raw)
-  return isValidHost(hostname) ? Effect.succeed(hostname) : fail(400, `invalid hostname ${JSON.stringify(raw.slice(0, 100))}`)
+  return isValidHost(hostname) ? Effect.succeed(hostname) : invalidHostname(raw)
 }
 
-/** A sync body with every rule's host normalised; 400 when one is not a DNS name. */
-const normalizedSync = (body: SyncIngressesRequest) =>
-  Effect.map(Effect.forEach(body.ingresses, (ingress) => Effect.map(Effect.forEach(ingress.rules, (rule) =>
-    Effect.map(hostnameOf(rule.host), (host) => new SyncRule({ ...rule, host }))), (rules) => new SyncIngress({ ...ingress, rules }))),
-  (ingresses) => new SyncIngressesRequest({ ...body, ingresses }))
+/** A sync body with every rule's host normalised; 400 for the first that is not a DNS name. */
+const normalizedSync = (body: SyncIngressesRequest) => {
+  const invalid = body.ingresses.flatMap((ingress) => ingress.rules).find((rule) => !isValidHost(normalizeHost(rule.host)))
+  if (invalid !== undefined) return invalidHostname(invalid.host)
+  // Decoded already: the copies need no second check.
+  const ingresses = body.ingresses.map((ingress) =>
+    new SyncIngress({ ...ingress, rules: ingress.rules.map((rule) => new SyncRule({ ...rule, host: normalizeHost(rule.host) }, true)) }, true))
+  return Effect.succeed(new SyncIngressesRequest({ ...body, ingresses }, true))
+}
 
 /** The body decoded with a wire schema: 413 when too large, 400 naming the problem otherwise. */
 const readBody = <A, I>(schema: Schema.Schema<A, I>) => Effect.gen(function* () {

@@ -188,6 +188,11 @@ describe("reference controller input validation", () => {
       const synced = yield* post(url, "/api/v1/gateway/routes/sync", JSON.stringify(Schema.encodeSync(SyncIngressesRequest)(syncOf("cluster-b", ["SHOP.EXAMPLE.COM"]))), "token-b")
       expect(JSON.parse(synced.body)).toMatchObject({ conflicts: ["shop.example.com"] })
       expect(yield* listRoutes(url, "token-a", "cluster-a")).toEqual(["shop.example.com /"])
+      // One invalid hostname refuses the whole sync: nothing of it is applied.
+      const invalid = yield* post(url, "/api/v1/gateway/routes/sync", JSON.stringify(Schema.encodeSync(SyncIngressesRequest)(syncOf("cluster-b", ["ok.example.com", "not a host!"]))), "token-b")
+      expect(invalid.status).toBe(400)
+      expect(invalid.body).toContain("not a host!")
+      expect(yield* listRoutes(url, "token-b", "cluster-b")).toEqual([])
     }).pipe(Effect.scoped))
 
   // The server stops reading at the limit and resets the connection (the platform destroys the
