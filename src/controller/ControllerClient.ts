@@ -13,7 +13,7 @@ import { controllerRetry, retryOnFailure, type RetryPolicy } from "./ControllerR
 import { ControllerTransport, type Reply, type TransportFailure } from "./ControllerTransport.js"
 import { Token } from "./Token.js"
 import {
-  HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, UnregisterRouteRequest
+  HeartbeatRequest, RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, syncWire, UnregisterRouteRequest
 } from "./Wire.js"
 
 /** Where and how the client talks to the controller. */
@@ -150,7 +150,7 @@ const jsonOf = <A, I>(schema: Schema.Schema<A, I>) => {
   return (value: A): string => JSON.stringify(encode(value))
 }
 const encodeRegister = jsonOf(RegisterRouteRequest)
-const encodeSync = jsonOf(SyncIngressesRequest)
+const encodeSync = (request: SyncIngressesRequest): string => JSON.stringify(syncWire(request))
 const encodeUnregister = jsonOf(UnregisterRouteRequest)
 const encodeHeartbeat = jsonOf(HeartbeatRequest)
 

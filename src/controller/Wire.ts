@@ -63,6 +63,27 @@ export class SyncIngressesRequest extends Schema.Class<SyncIngressesRequest>("Sy
   ingresses: Schema.Array(SyncIngress)
 }) {}
 
+/**
+ * A sync's wire JSON built directly: what encoding with `SyncIngressesRequest` gives, without
+ * checking every path of a request the agent built from validated routes again (10,000 Ingresses:
+ * 150 ms instead of about 5). A test keeps the two equal, key order included.
+ */
+export const syncWire = (request: SyncIngressesRequest) => ({
+  cluster_uuid: request.clusterUuid,
+  public_endpoint: request.publicEndpoint,
+  routing_mode: request.routingMode,
+  ingresses: request.ingresses.map((ingress) => ({
+    namespace: ingress.namespace,
+    ingress_name: ingress.ingressName,
+    annotations: ingress.annotations,
+    rules: ingress.rules.map((rule) => ({
+      host: rule.host,
+      tls: rule.tls,
+      paths: rule.paths.map((path) => ({ path: path.path, path_type: path.pathType, service_name: path.serviceName, service_port: path.servicePort }))
+    }))
+  }))
+})
+
 /** A 2xx sync response may list hostnames owned by another cluster: refused, the rest stored. */
 export const SyncIngressesResponse = Schema.Struct({
   conflicts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })

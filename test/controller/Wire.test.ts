@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Arbitrary, Either, FastCheck, Schema } from "effect"
 import {
-  RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, UnregisterRouteRequest
+  RegisterRouteRequest, SyncIngressesRequest, SyncIngressesResponse, syncWire, UnregisterRouteRequest
 } from "../../src/controller/Wire.js"
 
 // Literal bodies with the controller API's field names, in its order, every field present.
@@ -25,6 +25,14 @@ describe("wire schemas", () => {
     ["unregister", (json: string) => roundTrip(UnregisterRouteRequest, json), unregister]
   ])("%s round-trips byte for byte", (_name, trip, json) => {
     expect(trip(json)).toBe(json)
+  })
+
+  it("a sync's wire JSON built directly is the schema's encoding, byte for byte", () => {
+    const encode = Schema.encodeSync(SyncIngressesRequest)
+    FastCheck.assert(FastCheck.property(Arbitrary.make(SyncIngressesRequest), (request) => {
+      expect(JSON.stringify(syncWire(request))).toBe(JSON.stringify(encode(request)))
+    }), { numRuns: 200 })
+    expect(JSON.stringify(syncWire(Schema.decodeUnknownSync(SyncIngressesRequest)(JSON.parse(sync))))).toBe(sync)
   })
 
   it("constructs camelCase and encodes snake_case", () => {
