@@ -18,6 +18,7 @@ import { setFlagsFromString } from "node:v8"
 import { runCommonJs } from "./CodeCache.js"
 
 const nodeOptions = process.env["NODE_OPTIONS"] ?? ""
+const compileCache = process.env["NODE_COMPILE_CACHE"]
 
 // Without a young-generation size on the command line (the images pass --max-semi-space-size=4)
 // V8 grows it to 16 MB per semi-space: about 45 MB more RSS at 10,000 Ingresses. Its maximum can
@@ -37,10 +38,9 @@ if (process.sourceMapsEnabled) {
 } else {
   runCommonJs(bundle, {
     // One directory per user in a shared temporary directory: it must be the user's alone.
-    directory: process.env["NODE_COMPILE_CACHE"] === undefined
-      ? join(tmpdir(), `pipeops-agent-${process.getuid?.() ?? "cache"}`)
-      : join(process.env["NODE_COMPILE_CACHE"], "pipeops-agent"),
-    runtime: [process.version, process.arch, ...process.execArgv, nodeOptions, youngGenerationGiven ? "" : "--semi-space-growth-factor=1"].join(" "),
+    directory: compileCache === undefined ? join(tmpdir(), `pipeops-agent-${process.getuid?.() ?? "cache"}`) : join(compileCache, "pipeops-agent"),
+    // The flags set above follow from these two.
+    runtime: [process.version, process.arch, ...process.execArgv, nodeOptions].join(" "),
     // After the start-up (the first sync) and its first minutes, before a long life begins.
     saveAfterMs: 10_000
   })

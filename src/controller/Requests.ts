@@ -7,7 +7,8 @@ import type { RoutingDecision } from "../domain/ClusterMode.js"
 import { RegisterRouteRequest, SyncIngress, SyncIngressesRequest, SyncPath, SyncRule, UnregisterRouteRequest } from "./Wire.js"
 
 // The bodies are built from validated routes; validating them again in the constructors was the
-// largest cost of a 10,000-Ingress sync. Encoding still checks them against the wire schemas.
+// largest cost of a 10,000-Ingress sync. Register, unregister and heartbeat bodies are checked
+// again when encoded; a sync's is written as wire JSON directly (`Wire.syncWire`).
 const trusted = true
 
 /** What every request says about the cluster itself. */
